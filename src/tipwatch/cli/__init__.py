@@ -1,0 +1,58 @@
+"""The command line: `tipwatch COMMAND`. One module per command, registered on one app.
+
+Errors reach the person as one clear sentence and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from tipwatch.errors import TipwatchError
+
+app = typer.Typer(
+    name="tipwatch",
+    help="Monitor criminal justice responses to trafficking in persons and write the Progress Report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def _register() -> None:
+    from tipwatch.cli import demo, imports, indicators, report, revisions  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return its exit code."""
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except TipwatchError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        for line in getattr(exc, "details", lambda: [])():
+            err.print(f"  {line}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing was changed by the unfinished step.")
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    except Exception as exc:  # click's usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

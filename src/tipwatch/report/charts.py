@@ -1,0 +1,461 @@
+"""The report's charts: Altair builders that return Vega-Lite specs, and their SVG rendering.
+
+Specs are plain dicts (as in splink's charts) so the same spec can drive an interactive chart on
+the web page. Every spec carries its alternative text in the Vega-Lite ``description`` field; a
+one-sentence summary generated from the same figures the chart draws. `svg` turns a spec into an
+inline SVG with that text as its accessible name, without a browser (vl-convert runs Vega in an
+embedded engine).
+
+Charts plot released figures only. A source's ``<5`` is drawn as a marker, never as a value;
+regional lines are drawn together with how many members they are made of.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+import vl_convert as vlc
+
+from tipwatch.report.figures import Figure, Figures
+from tipwatch.report.fmt import WITHHELD, Formatter
+from tipwatch.report.model import IndicatorMeta
+
+FONT = "DejaVu Sans"
+# A4 minus 2 x 18 mm margins is 174 mm, about 650 CSS px: charts are drawn at print size.
+PAGE_WIDTH = 620
+# Tableau 10: distinguishable in print and for the common colour-vision deficiencies.
+PALETTE = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+]
+# Tableau 20's extra hues, for regions with more than ten members (ASEAN from 2026 has eleven).
+PALETTE_EXTRA = ["#a0cbe8", "#ffbe7d", "#8cd17d", "#b6992d", "#f1ce63", "#86bcb6", "#d37295"]
+REGION_COLOUR = "#222222"
+MARK_COLOUR = "#c0392b"
+GREY = "#9aa3ad"
+LIGHT = "#d5dae0"
+SHARE_CAP = 100.0
+
+Spec = dict[str, Any]
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def svg(spec: Spec) -> str:
+    """Render a Vega-Lite spec to an inline, accessible, deterministic SVG.
+
+    Args:
+        spec: A Vega-Lite spec as returned by the builders here; its ``description`` becomes the
+            SVG's accessible name (``role="img"``, ``aria-label`` and ``<title>``).
+
+    Returns:
+        The SVG markup, ready to inline in HTML. The same spec always gives the same bytes.
+    """
+    markup = vlc.vegalite_to_svg(spec)
+    canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    prefix = "c" + hashlib.sha256(canonical.encode()).hexdigest()[:10]
+    markup = _renumber_ids(markup, prefix)
+    return _label(markup, str(spec.get("description", "")))
+
+
+def _renumber_ids(markup: str, prefix: str) -> str:
+    # Vega numbers clip paths and gradients with a counter that lives as long as the engine
+    # ("clip7" on one call, "clip14" on the next), and two inline SVGs with the same id clash in
+    # one HTML page. Renumber per chart, under a prefix derived from the spec.
+    ids: dict[str, str] = {}
+    for match in re.finditer(r'\sid="([^"]+)"', markup):
+        ids.setdefault(match.group(1), f"{prefix}-{len(ids)}")
+    if not ids:
+        return markup
+
+    def swap(match: re.Match[str]) -> str:
+        return match.group(1) + ids.get(match.group(2), match.group(2)) + match.group(3)
+
+    return re.sub(r'(\sid="|url\(#|href="#)([^")]+)([")])', swap, markup)
+
+
+def _label(markup: str, description: str) -> str:
+    text = html.escape(description, quote=True)
+    head, sep, rest = markup.partition(">")
+    if not sep or not head.startswith("<svg"):
+        raise ValueError("vl-convert did not return an SVG document")
+    head = head.replace(' class="marks"', ' class="marks chart"', 1)
+    return f'{head} role="img" aria-label="{text}"><title>{text}</title>{rest}'
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared pieces
+
+
+def _config(chart: alt.TopLevelMixin, fmt: Formatter, description: str) -> Spec:
+    chart = chart.properties(description=description).configure(
+        font=FONT,
+        locale={"number": fmt.d3_number_locale()},
+        padding=4,
+    )
+    chart = chart.configure_view(stroke=None).configure_axis(
+        labelFontSize=10, titleFontSize=10, titleFontWeight="normal", gridColor="#e6e9ed",
+        domainColor="#8a939c", tickColor="#8a939c", labelColor="#333333", titleColor="#333333",
+    )
+    chart = chart.configure_header(labelFontSize=11, labelFontWeight="bold", title=None,
+                                   labelLimit=PAGE_WIDTH // 2)
+    chart = chart.configure_legend(labelFontSize=10, titleFontSize=10, orient="bottom",
+                                   direction="horizontal", symbolSize=60, columns=4,
+                                   labelLimit=220)
+    return chart.to_dict()
+
+
+def _year_axis(figs: Figures) -> alt.X:
+    first, last = figs.years[0], figs.years[-1]
+    return alt.X(
+        "year:Q",
+        title=None,
+        scale=alt.Scale(domain=[first, last], nice=False, padding=6),
+        axis=alt.Axis(format="d", tickMinStep=1, labelOverlap=True, grid=False),
+    )
+
+
+def _panel_columns(count: int) -> int:
+    return 1 if count == 1 else 2 if count in (2, 4) else 3
+
+
+def indicator_colours(indicators: Sequence[IndicatorMeta]) -> alt.Scale:
+    """A colour scale giving each indicator a fixed hue, in the indicators' order.
+
+    Args:
+        indicators: The indicators, in display order.
+
+    Returns:
+        An ordinal colour scale over the indicators' titles.
+    """
+    titles = [m.title for m in indicators]
+    return alt.Scale(domain=titles, range=(PALETTE + PALETTE_EXTRA)[: len(titles)])
+
+
+def _trend_phrase(series: Sequence[Figure], fmt: Formatter) -> str:
+    numbers = [f for f in series if f.number is not None]
+    withheld = [f.year for f in series if f.withheld]
+    if not numbers:
+        return f"{WITHHELD} in {fmt.year_list(withheld)}" if withheld else "no figures"
+    first, last = numbers[0], numbers[-1]
+    if first is last:
+        phrase = f"{fmt.value(first.number, first.unit)} in {first.year}"  # type: ignore[arg-type]
+    else:
+        phrase = (
+            f"from {fmt.value(first.number, first.unit)} in {first.year} "  # type: ignore[arg-type]
+            f"to {fmt.value(last.number, last.unit)} in {last.year}"  # type: ignore[arg-type]
+        )
+        peak = max(numbers, key=lambda f: (f.number, -f.year))
+        if peak is not first and peak is not last:
+            phrase += f" (highest {fmt.value(peak.number, peak.unit)} in {peak.year})"  # type: ignore[arg-type]
+    return phrase
+
+
+# ---------------------------------------------------------------------------------------------
+# Builders
+
+
+def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMeta]) -> Spec:
+    """Regional figure of each count indicator over the years, with its coverage underneath.
+
+    One panel per indicator: the line is the regional figure; grey bars count the members whose
+    number it adds up, light bars the members that reported ``<5`` (not added); a red diamond
+    marks a year with such ``<5`` figures.
+
+    Args:
+        figs: The figures.
+        fmt: The formatter.
+        indicators: Count indicators, one panel each.
+
+    Returns:
+        A Vega-Lite spec with its alternative text in ``description``.
+    """
+    reported, below = "members with a number", f"members with {WITHHELD} (not added)"
+    rows: list[dict[str, Any]] = []
+    for meta in indicators:
+        for year in figs.years:
+            figure = figs.get(figs.region, meta.id, year)
+            if figure is None:
+                continue
+            rows.append({"panel": meta.title, "year": year, "layer": "line", "value": figure.number,
+                         "label": _tooltip_value(figure, fmt),
+                         "marked": bool(figure.below_threshold)})
+            if figure.has_coverage:
+                rows.append({"panel": meta.title, "year": year, "layer": "bar", "part": reported,
+                             "members": figure.reporting, "order": 0})
+                if figure.below_threshold:
+                    rows.append({"panel": meta.title, "year": year, "layer": "bar", "part": below,
+                                 "members": figure.below_threshold, "order": 1})
+    columns = _panel_columns(len(indicators))
+    width = (PAGE_WIDTH - 80 * columns) // columns
+    x = _year_axis(figs)
+    bars = (
+        alt.Chart()
+        .transform_filter(alt.datum.layer == "bar")
+        .mark_bar(size=max(2, width // (len(figs.years) + 4)))
+        .encode(
+            x=x,
+            y=alt.Y("members:Q", title="members", stack="zero",
+                    scale=alt.Scale(domain=[0, _max_members(figs)], nice=False),
+                    axis=alt.Axis(orient="right", grid=False, tickMinStep=1, format="d")),
+            color=alt.Color("part:N", title=None,
+                            scale=alt.Scale(domain=[reported, below], range=[LIGHT, "#f5c6aa"])),
+            order=alt.Order("order:Q"),
+        )
+    )
+    line = (
+        alt.Chart()
+        .transform_filter(alt.datum.layer == "line")
+        .mark_line(color=REGION_COLOUR, strokeWidth=2, invalid="break-paths-show-domains",
+                   point=alt.OverlayMarkDef(filled=True, size=18, color=REGION_COLOUR))
+        .encode(x=x, y=alt.Y("value:Q", title=None, axis=alt.Axis(format="~s", tickCount=4)),
+                tooltip=[alt.Tooltip("year:Q", format="d"), alt.Tooltip("label:N")])
+    )
+    marks = (
+        alt.Chart()
+        .transform_filter((alt.datum.layer == "line") & alt.datum.marked & alt.datum.value)
+        .mark_point(shape="diamond", filled=True, size=50, color=MARK_COLOUR)
+        .encode(x=x, y=alt.Y("value:Q"))
+    )
+    chart = (
+        alt.layer(bars, line, marks, data=alt.Data(values=rows))
+        .resolve_scale(y="independent")
+        .properties(width=width, height=130)
+        .facet(facet=alt.Facet("panel:N", sort=[m.title for m in indicators], title=None),
+               columns=columns, spacing={"row": 14, "column": 24})
+        .resolve_scale(y="independent")
+    )
+    phrases = [
+        f"{m.title.lower()} {_trend_phrase(figs.series(figs.region, m.id), fmt)}"
+        for m in indicators
+    ]
+    description = (
+        f"Line charts of the regional figures of {figs.name(figs.region)}, "
+        f"{fmt.year_range((figs.years[0], figs.years[-1]))}: " + "; ".join(phrases)
+        + "; bars under each line count the members whose figures it adds up."
+    )
+    return _config(chart, fmt, description)
+
+
+def country_comparison(
+    figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMeta], year: int
+) -> Spec:
+    """Members compared in one year: one bar panel per count indicator.
+
+    A ``<5`` is written as ``<5`` at the axis, with no bar; a missing figure as ``–``.
+
+    Args:
+        figs: The figures.
+        fmt: The formatter.
+        indicators: Count indicators, one panel each.
+        year: The year compared.
+
+    Returns:
+        A Vega-Lite spec with its alternative text in ``description``.
+    """
+    rows: list[dict[str, Any]] = []
+    for meta in indicators:
+        for iso, name in figs.members:
+            figure = figs.get(iso, meta.id, year)
+            value = figure.number if figure else None
+            rows.append({"panel": meta.title, "country": name, "value": value,
+                         "label": _tooltip_value(figure, fmt), "pos": value or 0})
+    names = [name for _, name in figs.members]
+    columns = _panel_columns(len(indicators))
+    width = (PAGE_WIDTH - 110 - 40 * columns) // columns
+    colours = indicator_colours(indicators)
+    y = alt.Y("country:N", sort=names, title=None, axis=alt.Axis(labelLimit=100))
+    bars = alt.Chart().mark_bar(height=9).encode(
+        x=alt.X("value:Q", title=None, axis=alt.Axis(format="~s", tickCount=3)),
+        y=y,
+        color=alt.Color("panel:N", scale=colours, legend=None),
+    )
+    labels = alt.Chart().mark_text(align="left", dx=3, fontSize=9, color="#333333").encode(
+        x=alt.X("pos:Q"), y=y, text="label:N"
+    )
+    chart = (
+        alt.layer(bars, labels, data=alt.Data(values=rows))
+        .properties(width=width, height=14 * len(names))
+        .facet(facet=alt.Facet("panel:N", sort=[m.title for m in indicators], title=None),
+               columns=columns, spacing={"row": 12, "column": 16})
+        .resolve_scale(x="independent")
+    )
+    phrases = []
+    for meta in indicators:
+        figures = [f for f in (figs.get(iso, meta.id, year) for iso, _ in figs.members) if f]
+        numbers = sorted((f for f in figures if f.number is not None),
+                         key=lambda f: (-f.number, f.country))  # type: ignore[operator]
+        if not numbers:
+            phrases.append(f"{meta.title.lower()}: no member figures")
+            continue
+        top, bottom = numbers[0], numbers[-1]
+        phrase = (f"{meta.title.lower()} highest in {figs.name(top.country)} "
+                  f"({fmt.value(top.number, top.unit)})")  # type: ignore[arg-type]
+        if bottom is not top:
+            phrase += (f", lowest in {figs.name(bottom.country)} "
+                       f"({fmt.value(bottom.number, bottom.unit)})")  # type: ignore[arg-type]
+        withheld = [figs.name(f.country) for f in figures if f.withheld]
+        if withheld:
+            phrase += f", {WITHHELD} in {', '.join(withheld)}"
+        phrases.append(phrase)
+    description = f"Bar charts comparing members in {year}: " + "; ".join(phrases) + "."
+    return _config(chart, fmt, description)
+
+
+def country_trend(
+    figs: Figures, fmt: Formatter, country: str, indicators: Sequence[IndicatorMeta]
+) -> Spec:
+    """One member's count indicators over the years, one line each.
+
+    A year whose figure is ``<5`` is drawn as an open triangle on the axis, not as a value.
+
+    Args:
+        figs: The figures.
+        fmt: The formatter.
+        country: ISO3 code.
+        indicators: Count indicators, one line each (e.g. detected victims, prosecuted,
+            convicted).
+
+    Returns:
+        A Vega-Lite spec with its alternative text in ``description``.
+    """
+    rows: list[dict[str, Any]] = []
+    for meta in indicators:
+        for figure in figs.series(country, meta.id):
+            rows.append({"indicator": meta.title, "year": figure.year, "value": figure.number,
+                         "withheld": figure.withheld, "label": _tooltip_value(figure, fmt)})
+    x = _year_axis(figs)
+    colours = indicator_colours(indicators)
+    line = (
+        alt.Chart()
+        .mark_line(strokeWidth=2, invalid="break-paths-show-domains",
+                   point=alt.OverlayMarkDef(filled=True, size=22))
+        .encode(x=x, y=alt.Y("value:Q", title=None, axis=alt.Axis(format="~s", tickCount=5)),
+                color=alt.Color("indicator:N", scale=colours, title=None),
+                tooltip=[alt.Tooltip("year:Q", format="d"), "indicator:N", "label:N"])
+    )
+    withheld = (
+        alt.Chart()
+        .transform_filter(alt.datum.withheld)
+        .mark_point(shape="triangle-up", filled=False, size=45, strokeWidth=1.5)
+        .encode(x=x, y=alt.datum(0), color=alt.Color("indicator:N", scale=colours, title=None))
+    )
+    chart = alt.layer(line, withheld, data=alt.Data(values=rows)).properties(
+        width=PAGE_WIDTH - 60, height=170,
+        title=alt.Title(f"△ on the axis: figure {WITHHELD}, withheld", fontSize=9,
+                        fontWeight="normal", color="#555555", anchor="end", orient="bottom"),
+    )
+    phrases = [f"{m.title.lower()} {_trend_phrase(figs.series(country, m.id), fmt)}"
+               for m in indicators]
+    description = (
+        f"Line chart of {figs.name(country)}, "
+        f"{fmt.year_range((figs.years[0], figs.years[-1]))}: " + "; ".join(phrases) + "."
+    )
+    return _config(chart, fmt, description)
+
+
+def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMeta]) -> Spec:
+    """Percentage indicators (female share, child share, ratios) by member, region in black.
+
+    Values above 100 % (a flagged period ratio) are drawn at the top edge as red triangles so
+    one anomaly does not flatten every other line.
+
+    Args:
+        figs: The figures.
+        fmt: The formatter.
+        indicators: Percentage indicators, one panel each.
+
+    Returns:
+        A Vega-Lite spec with its alternative text in ``description``.
+    """
+    countries = [iso for iso, _ in figs.members] + [figs.region]
+    rows: list[dict[str, Any]] = []
+    for meta in indicators:
+        for iso in countries:
+            for figure in figs.series(iso, meta.id):
+                value = figure.number
+                rows.append({
+                    "panel": meta.title, "year": figure.year, "country": figs.name(iso),
+                    "value": None if value is None else min(value, SHARE_CAP),
+                    "above": value is not None and value > SHARE_CAP,
+                    "label": _tooltip_value(figure, fmt),
+                })
+    names = [figs.name(c) for c in countries]
+    palette = (PALETTE + PALETTE_EXTRA)[: len(names) - 1] + [REGION_COLOUR]
+    colour = alt.Color("country:N", title=None, scale=alt.Scale(domain=names, range=palette))
+    columns = _panel_columns(len(indicators))
+    width = (PAGE_WIDTH - 50 * columns) // columns
+    x = _year_axis(figs)
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, SHARE_CAP], clamp=True),
+              axis=alt.Axis(format="d", tickCount=5, labelExpr="datum.label + '%'"))
+    lines = (
+        alt.Chart()
+        .mark_line(strokeWidth=1.2, invalid="break-paths-show-domains",
+                   point=alt.OverlayMarkDef(filled=True, size=10))
+        .encode(x=x, y=y, color=colour,
+                strokeWidth=alt.condition(alt.datum.country == figs.name(figs.region),
+                                          alt.value(2.6), alt.value(1.2)),
+                tooltip=[alt.Tooltip("year:Q", format="d"), "country:N", "label:N"])
+    )
+    above = (
+        alt.Chart()
+        .transform_filter(alt.datum.above)
+        .mark_point(shape="triangle-up", filled=True, size=55, color=MARK_COLOUR)
+        .encode(x=x, y=y)
+    )
+    chart = (
+        alt.layer(lines, above, data=alt.Data(values=rows))
+        .properties(width=width, height=150)
+        .facet(facet=alt.Facet("panel:N", sort=[m.title for m in indicators], title=None),
+               columns=columns, spacing={"row": 14, "column": 20})
+    )
+    phrases = []
+    for meta in indicators:
+        series = figs.series(figs.region, meta.id)
+        if any(f.number is not None for f in series):
+            phrases.append(f"{meta.title.lower()} in {figs.name(figs.region)} "
+                           f"{_trend_phrase(series, fmt)}")
+            continue
+        numbers = [f for c in countries for f in figs.series(c, meta.id) if f.number is not None]
+        if numbers:
+            low = min(numbers, key=lambda f: (f.number, f.year))
+            high = max(numbers, key=lambda f: (f.number, -f.year))
+            phrases.append(
+                f"{meta.title.lower()} ranged from {fmt.value(low.number, low.unit)} "  # type: ignore[arg-type]
+                f"({figs.name(low.country)}, {low.year}) to "
+                f"{fmt.value(high.number, high.unit)} "  # type: ignore[arg-type]
+                f"({figs.name(high.country)}, {high.year})"
+            )
+        else:
+            phrases.append(f"{meta.title.lower()}: no figures")
+    flagged = sum(1 for r in rows if r["above"])
+    tail = (f"; {flagged} value{'s' if flagged != 1 else ''} above 100% drawn at the top edge"
+            if flagged else "")
+    description = "Line charts of percentages by member: " + "; ".join(phrases) + tail + "."
+    return _config(chart, fmt, description)
+
+
+def _tooltip_value(figure: Figure | None, fmt: Formatter) -> str:
+    if figure is None or (figure.number is None and not figure.withheld):
+        return "–"
+    if figure.withheld:
+        return WITHHELD
+    return fmt.value(figure.number, figure.unit)  # type: ignore[arg-type]
+
+
+def _max_members(figs: Figures) -> int:
+    counts = [
+        f.members
+        for m in figs.inp.indicators
+        for f in figs.series(figs.region, m.id)
+        if f.members is not None
+    ]
+    return max(counts, default=len(figs.members)) or 1

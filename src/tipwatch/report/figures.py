@@ -1,0 +1,225 @@
+"""Indexed, read-only access to the released figures of one report.
+
+The report lays out figures that already passed the privacy layer; it never adds, divides or
+fills in a number. This module only looks figures up (by country, indicator and year) so that
+tables, charts and alternative texts all read the same cell.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from tipwatch.report.fmt import is_percent
+from tipwatch.report.model import IndicatorMeta, ReportInput
+
+BELOW_THRESHOLD = "below_threshold"
+MISSING = "missing"
+SUPPRESSED = "suppressed"
+# Statuses that carry no number even when a value happens to be present.
+_NO_NUMBER = frozenset({BELOW_THRESHOLD, MISSING, SUPPRESSED})
+# A row is the headline figure when it is not broken down by any of these.
+_BREAKDOWNS = ("sex", "age", "form")
+TOTAL = "total"
+
+
+def _num(value: object) -> float | None:
+    """A finite float, or None for NaN/None/pd.NA."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _count(value: object) -> int | None:
+    number = _num(value)
+    return None if number is None else int(number)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One released cell: a country's (or the region's) value of an indicator in a year.
+
+    Attributes:
+        country: ISO3 code, or the region id for regional figures.
+        year: The year.
+        indicator: Indicator id.
+        value: The number, or None when withheld or missing.
+        status: ``reported``, ``below_threshold``, ``computed``, ``missing``, ``suppressed``, ...
+        unit: The indicator's unit.
+        flag: An anomaly flag such as ``ratio_above_100``, or None.
+        reporting: Regional figures only: members whose number was added.
+        below_threshold: Regional figures only: members whose figure was ``<5``.
+        members: Regional figures only: members of the region that year.
+    """
+
+    country: str
+    year: int
+    indicator: str
+    value: float | None
+    status: str
+    unit: str
+    flag: str | None = None
+    reporting: int | None = None
+    below_threshold: int | None = None
+    members: int | None = None
+
+    @property
+    def withheld(self) -> bool:
+        """True for a source's ``<5``."""
+        return self.status == BELOW_THRESHOLD
+
+    @property
+    def number(self) -> float | None:
+        """The value when the figure may be shown as a number, else None."""
+        return None if self.status in _NO_NUMBER else self.value
+
+    @property
+    def has_coverage(self) -> bool:
+        """True when the regional coverage counts are known."""
+        return self.reporting is not None and self.members is not None
+
+
+class Figures:
+    """The headline (not broken down) figures of a `ReportInput`, indexed for lookup.
+
+    Args:
+        inp: The report input.
+    """
+
+    def __init__(self, inp: ReportInput) -> None:
+        self.inp = inp
+        self.region = inp.region_id
+        self.years: list[int] = list(range(inp.years[0], inp.years[1] + 1))
+        self.members: list[tuple[str, str]] = list(inp.members)
+        self._names = {iso: name for iso, name in inp.members}
+        self._names[inp.region_id] = inp.region_name
+        self.meta: dict[str, IndicatorMeta] = {m.id: m for m in inp.indicators}
+        self._cells: dict[tuple[str, str, int], Figure] = {}
+        self._index(inp)
+
+    def _index(self, inp: ReportInput) -> None:
+        tidy = inp.tidy
+        mask = tidy["year"].between(inp.years[0], inp.years[1])
+        for column in _BREAKDOWNS:
+            if column in tidy.columns:
+                mask &= tidy[column].fillna(TOTAL).eq(TOTAL)
+        rows = tidy.loc[mask]
+        for row in rows.to_dict("records"):
+            indicator = str(row["indicator"])
+            meta = self.meta.get(indicator)
+            unit = row.get("unit")
+            if not isinstance(unit, str) or not unit:
+                unit = meta.unit if meta else ""
+            flag = row.get("flag")
+            figure = Figure(
+                country=str(row["country"]),
+                year=int(row["year"]),
+                indicator=indicator,
+                value=_num(row.get("value")),
+                status=str(row.get("status") or MISSING),
+                unit=unit,
+                flag=flag if isinstance(flag, str) and flag else None,
+                reporting=_count(row.get("reporting")),
+                below_threshold=_count(row.get("below_threshold")),
+                members=_count(row.get("members")),
+            )
+            # The privacy layer releases one headline row per key; keep the first if not.
+            self._cells.setdefault((figure.country, indicator, figure.year), figure)
+
+    def name(self, country: str) -> str:
+        """Display name of a member or of the region.
+
+        Args:
+            country: ISO3 code or the region id.
+
+        Returns:
+            The name given in the input, or the code itself.
+        """
+        return self._names.get(country, country)
+
+    def get(self, country: str, indicator: str, year: int) -> Figure | None:
+        """Look up one figure.
+
+        Args:
+            country: ISO3 code or the region id.
+            indicator: Indicator id.
+            year: The year.
+
+        Returns:
+            The figure, or None when the input has no row for it.
+        """
+        return self._cells.get((country, indicator, year))
+
+    def series(self, country: str, indicator: str) -> list[Figure]:
+        """All figures of one country and indicator, in year order.
+
+        Args:
+            country: ISO3 code or the region id.
+            indicator: Indicator id.
+
+        Returns:
+            The figures that exist, oldest first.
+        """
+        found = (self.get(country, indicator, year) for year in self.years)
+        return [f for f in found if f is not None]
+
+    def has_data(self, indicators: Iterable[str], countries: Iterable[str] | None = None) -> bool:
+        """Tell whether any figure other than ``missing`` exists.
+
+        Args:
+            indicators: Indicator ids.
+            countries: Restrict to these countries; all (members and region) when None.
+
+        Returns:
+            True when at least one figure, ``<5`` or suppressed cell exists.
+        """
+        wanted = set(indicators)
+        allowed = None if countries is None else set(countries)
+        return any(
+            f.status != MISSING
+            for (country, indicator, _), f in self._cells.items()
+            if indicator in wanted and (allowed is None or country in allowed)
+        )
+
+    def indicators_with_data(self, country: str | None = None) -> list[IndicatorMeta]:
+        """Indicators that have figures, in the input's order.
+
+        Args:
+            country: Only figures of this country (or the region id); any country when None.
+
+        Returns:
+            The indicators' metadata.
+        """
+        countries = None if country is None else [country]
+        return [m for m in self.inp.indicators if self.has_data([m.id], countries)]
+
+    @staticmethod
+    def counts(indicators: Sequence[IndicatorMeta]) -> list[IndicatorMeta]:
+        """The count indicators (persons, offences, ...) among ``indicators``."""
+        return [m for m in indicators if not is_percent(m.unit)]
+
+    @staticmethod
+    def percents(indicators: Sequence[IndicatorMeta]) -> list[IndicatorMeta]:
+        """The percentage indicators (shares, ratios) among ``indicators``."""
+        return [m for m in indicators if is_percent(m.unit)]
+
+    def latest_year(self, indicators: Iterable[str]) -> int | None:
+        """The last year in which any member has a figure (or ``<5``) for ``indicators``.
+
+        Args:
+            indicators: Indicator ids.
+
+        Returns:
+            The year, or None when no member has any figure.
+        """
+        wanted = set(indicators)
+        members = {iso for iso, _ in self.members}
+        years = [
+            year
+            for (country, indicator, year), f in self._cells.items()
+            if indicator in wanted and country in members and f.status != MISSING
+        ]
+        return max(years) if years else None

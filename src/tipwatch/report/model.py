@@ -1,0 +1,86 @@
+"""What the report is made of: the released figures plus the metadata that explains them.
+
+The report never computes a number itself. It receives tables that already passed the privacy
+layer (`tipwatch.privacy.release`) for the report's audience, and lays them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class IndicatorMeta:
+    """One indicator's metadata, as in `reference/data/indicators.yaml`."""
+
+    id: str
+    component: int
+    title: str
+    unit: str
+    definition: str
+    counting_rule: str
+    breakdowns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ComponentMeta:
+    """One of the seven components of an effective criminal justice response (2011 report)."""
+
+    id: int
+    slug: str
+    title: str
+    standard: str
+    data_needed: str
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A release or submission whose figures the report uses."""
+
+    name: str
+    vintage: date
+    file_name: str
+    file_hash: str
+    rows: int
+    current: bool = True
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """Everything one report needs.
+
+    Attributes:
+        region_id: Region identifier, e.g. ``"ASEAN"``.
+        region_name: Display name of the region.
+        years: First and last year covered, inclusive.
+        members: ``(iso3, name)`` of the member states counted for the last year, in display order.
+        tidy: Released indicator table. Columns: ``country`` (ISO3, or the region id for regional
+            rows), ``year`` (int), ``indicator`` (id), ``sex``, ``age``, ``form`` (codes, ``total``
+            where not broken down), ``value`` (float, NaN when withheld or missing), ``status``
+            (``reported``, ``below_threshold``, ``computed``, ``missing``, ``suppressed``),
+            ``unit``, ``flag`` (``None`` or e.g. ``ratio_above_100``), and for regional rows
+            ``reporting`` (members with a number), ``below_threshold`` (members whose figure is
+            ``<5``) and ``members`` (members that year).
+        baseline: Released change-against-baseline table. Columns: ``country``, ``indicator``,
+            ``baseline_year``, ``baseline_value``, ``baseline_status``, ``latest_year``,
+            ``latest_value``, ``latest_status``, ``change``, ``change_pct``.
+        indicators: Metadata of every indicator in ``tidy``.
+        components: The seven components, in order.
+        sources: Releases the figures come from.
+        settings: How the report was made (tipwatch version, audience, store snapshot hash, ...),
+            printed in the annex.
+    """
+
+    region_id: str
+    region_name: str
+    years: tuple[int, int]
+    members: list[tuple[str, str]]
+    tidy: pd.DataFrame
+    baseline: pd.DataFrame
+    indicators: list[IndicatorMeta]
+    components: list[ComponentMeta]
+    sources: list[SourceInfo]
+    settings: dict[str, str] = field(default_factory=dict)

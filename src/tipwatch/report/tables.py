@@ -1,0 +1,375 @@
+"""Table view models: the rows and formatted cells the templates print.
+
+Every cell goes through `cell`, so a source's ``<5`` is always printed as ``<5``, a missing figure
+as ``–`` and a flagged figure with a visible mark, whichever table it sits in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from tipwatch.report import fmt as F
+from tipwatch.report.figures import BELOW_THRESHOLD, SUPPRESSED, Figure, Figures
+from tipwatch.report.fmt import Formatter, is_percent
+from tipwatch.report.model import IndicatorMeta
+
+# What each anomaly flag means, printed as the footnote of every table that shows the flag.
+FLAG_NOTES: dict[str, str] = {
+    "ratio_above_100": (
+        "Period ratio above 100%: more persons were convicted than prosecuted in the same year. "
+        "Convictions may follow prosecutions begun in earlier years, or the two figures may be "
+        "counted differently (UNODC's GLOTIP shows Indonesia 2017: 330 convicted, 25 prosecuted). "
+        "Read it as an anomaly, not as a conviction rate."
+    ),
+}
+
+LEGEND_WITHHELD = (
+    F.WITHHELD,
+    "figure below 5, withheld by the source; never added to a regional figure",
+)
+LEGEND_MISSING = (F.MISSING, "no figure")
+LEGEND_SUPPRESSED = (F.SUPPRESSED, "withheld for this audience by disclosure control")
+LEGEND_COVERAGE = (
+    "8/10 · 1 <5",
+    "coverage: members whose number is added, of all members; members that reported <5 "
+    "(not added)",
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One printed table cell.
+
+    Attributes:
+        text: What is printed.
+        kind: ``number``, ``withheld``, ``missing``, ``suppressed`` or ``text``; the CSS class.
+        mark: A visible mark after the text, e.g. ``⚠``.
+        flag: The anomaly flag behind ``mark``.
+        note: A second, smaller line (e.g. regional coverage).
+        key: ``country:indicator:year`` of the figure, for the web page and tests.
+    """
+
+    text: str
+    kind: str = "number"
+    mark: str = ""
+    flag: str = ""
+    note: str = ""
+    key: str = ""
+
+
+@dataclass
+class Row:
+    """A table row: a header cell then data cells.
+
+    Attributes:
+        label: The row header (a year, a country, ...).
+        cells: The data cells.
+        kind: ``""``, ``region`` (a regional row) or ``group`` (a spanning sub-heading).
+        key: An identifier for the row (``data-row``).
+    """
+
+    label: str
+    cells: list[Cell] = field(default_factory=list)
+    kind: str = ""
+    key: str = ""
+
+
+@dataclass
+class Table:
+    """A table with its caption, legend and number.
+
+    Attributes:
+        id: HTML id, unique in the report.
+        caption: The caption without the "Table N." prefix.
+        columns: Column headers, the first one over the row headers.
+        rows: The rows.
+        number: Table number, set by the renderer in reading order.
+        size: ``""`` or ``small`` (narrow tables laid out side by side).
+    """
+
+    id: str
+    caption: str
+    columns: list[str]
+    rows: list[Row]
+    number: int = 0
+    size: str = ""
+
+    @property
+    def legend(self) -> list[tuple[str, str]]:
+        """The symbols used in this table with their meaning, in a fixed order."""
+        cells = [c for row in self.rows for c in row.cells]
+        kinds = {c.kind for c in cells}
+        entries: list[tuple[str, str]] = []
+        if "withheld" in kinds:
+            entries.append(LEGEND_WITHHELD)
+        if "missing" in kinds:
+            entries.append(LEGEND_MISSING)
+        if "suppressed" in kinds:
+            entries.append(LEGEND_SUPPRESSED)
+        if any(c.note and c.kind != "text" for c in cells):
+            entries.append(LEGEND_COVERAGE)
+        for flag in sorted({c.flag for c in cells if c.flag}):
+            entries.append((F.FLAG_MARK, FLAG_NOTES.get(flag, flag.replace("_", " "))))
+        return entries
+
+
+def cell(figure: Figure | None, fmt: Formatter, *, coverage: str = "") -> Cell:
+    """Format one figure for a table.
+
+    Args:
+        figure: The figure, or None when the input has no row for it.
+        fmt: The formatter.
+        coverage: ``""``, ``short`` or ``long``: print a regional figure's coverage as a note.
+
+    Returns:
+        ``<5`` for a source's below-threshold figure, ``–`` for a missing one, ``x`` for one the
+        privacy layer suppressed, else the formatted number (with ``⚠`` when flagged).
+    """
+    if figure is None:
+        return Cell(F.MISSING, "missing")
+    key = f"{figure.country}:{figure.indicator}:{figure.year}"
+    note = ""
+    if coverage and figure.has_coverage:
+        args = (figure.reporting or 0, figure.below_threshold or 0, figure.members or 0)
+        note = fmt.coverage_short(*args) if coverage == "short" else fmt.coverage(*args)
+    if figure.status == BELOW_THRESHOLD:
+        return Cell(F.WITHHELD, "withheld", key=key, note=note)
+    if figure.status == SUPPRESSED:
+        return Cell(F.SUPPRESSED, "suppressed", key=key, note=note)
+    if figure.number is None:
+        return Cell(F.MISSING, "missing", key=key, note=note)
+    flag = figure.flag or ""
+    return Cell(
+        fmt.value(figure.number, figure.unit),
+        "number",
+        mark=F.FLAG_MARK if flag else "",
+        flag=flag,
+        note=note,
+        key=key,
+    )
+
+
+def regional_by_year(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMeta]) -> Table:
+    """Regional figure of several indicators by year, each with its compact coverage.
+
+    Args:
+        figs: The figures.
+        fmt: The formatter.
+        indicators: The indicators, one column each.
+
+    Returns:
+        A table with one row per year.
+    """
+    rows = [
+        Row(
+            str(year),
+            [cell(figs.get(figs.region, m.id, year), fmt, coverage="short") for m in indicators],
+            key=str(year),
+        )
+        for year in figs.years
+    ]
+    return Table(
+        id="t-regional-" + "-".join(m.id for m in indicators),
+        caption=f"{figs.name(figs.region)}: regional figures by year, with coverage",
+        columns=["Year", *(m.title for m in indicators)],
+        rows=rows,
+    )
+
+
+def regional_indicator(figs: Figures, fmt: Formatter, indicator: IndicatorMeta) -> Table:
+    """One indicator's regional figure by year with its coverage spelled out.
+
+    Args:
+        figs: The figures.
+        fmt: The formatter.
+        indicator: The indicator.
+
+    Returns:
+        A three-column table: year, regional figure, coverage.
+    """
+    rows = []
+    for year in figs.years:
+        figure = figs.get(figs.region, indicator.id, year)
+        value = cell(figure, fmt)
+        coverage = ""
+        if figure is not None and figure.has_coverage:
+            coverage = fmt.coverage(
+                figure.reporting or 0, figure.below_threshold or 0, figure.members or 0
+            )
+        rows.append(Row(str(year), [value, Cell(coverage, "text")], key=str(year)))
+    return Table(
+        id=f"t-regional-{indicator.id}",
+        caption=f"{indicator.title}, {figs.name(figs.region)} ({indicator.unit})",
+        columns=["Year", "Regional figure", "Coverage"],
+        rows=rows,
+        size="small",
+    )
+
+
+def country_by_year(
+    figs: Figures, fmt: Formatter, country: str, indicators: Sequence[IndicatorMeta], *, id: str
+) -> Table:
+    """One country's figures: years down, indicators across.
+
+    Args:
+        figs: The figures.
+        fmt: The formatter.
+        country: ISO3 code.
+        indicators: The indicators, one column each.
+        id: HTML id of the table.
+
+    Returns:
+        A table with one row per year.
+    """
+    rows = [
+        Row(str(year), [cell(figs.get(country, m.id, year), fmt) for m in indicators], key=str(year))
+        for year in figs.years
+    ]
+    return Table(
+        id=id,
+        caption=figs.name(country),
+        columns=["Year", *(m.title for m in indicators)],
+        rows=rows,
+        size="small" if len(indicators) <= 3 else "",
+    )
+
+
+def countries_in_year(
+    figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMeta], year: int
+) -> Table:
+    """Members compared in one year, with the regional figure and its coverage last.
+
+    Args:
+        figs: The figures.
+        fmt: The formatter.
+        indicators: The indicators, one column each.
+        year: The year compared.
+
+    Returns:
+        A table with one row per member and one for the region.
+    """
+    rows = [
+        Row(name, [cell(figs.get(iso, m.id, year), fmt) for m in indicators], key=iso)
+        for iso, name in figs.members
+    ]
+    rows.append(
+        Row(
+            figs.name(figs.region),
+            [cell(figs.get(figs.region, m.id, year), fmt, coverage="short") for m in indicators],
+            kind="region",
+            key=figs.region,
+        )
+    )
+    return Table(
+        id=f"t-countries-{year}",
+        caption=f"Members compared, {year}",
+        columns=["Member", *(m.title for m in indicators)],
+        rows=rows,
+    )
+
+
+def years_by_country(figs: Figures, fmt: Formatter, indicator: IndicatorMeta) -> Table:
+    """One indicator for every member and the region: years down, countries across.
+
+    Args:
+        figs: The figures.
+        fmt: The formatter.
+        indicator: The indicator.
+
+    Returns:
+        A table with one row per year.
+    """
+    countries = [iso for iso, _ in figs.members] + [figs.region]
+    rows = [
+        Row(str(year), [cell(figs.get(c, indicator.id, year), fmt) for c in countries], key=str(year))
+        for year in figs.years
+    ]
+    return Table(
+        id=f"t-countries-{indicator.id}",
+        caption=f"{indicator.title} by member ({indicator.unit})",
+        columns=["Year", *(figs.name(c) for c in countries)],
+        rows=rows,
+    )
+
+
+def _changed(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def baseline(figs: Figures, fmt: Formatter) -> Table:
+    """The "decade of progress" table: baseline against latest figure per indicator and country.
+
+    Args:
+        figs: The figures (the baseline table is read from ``figs.inp.baseline``).
+        fmt: The formatter.
+
+    Returns:
+        A table grouped by indicator, members first and the region last in each group.
+    """
+    frame = figs.inp.baseline
+    records = {
+        (str(r["indicator"]), str(r["country"])): r for r in frame.to_dict("records")
+    } if len(frame) else {}
+    order = [iso for iso, _ in figs.members] + [figs.region]
+    rows: list[Row] = []
+    for meta in figs.inp.indicators:
+        group = [records[(meta.id, c)] for c in order if (meta.id, c) in records]
+        if not group:
+            continue
+        rows.append(Row(f"{meta.title} ({meta.unit})", kind="group", key=meta.id))
+        for record in group:
+            country = str(record["country"])
+            before = _baseline_figure(record, "baseline", meta)
+            after = _baseline_figure(record, "latest", meta)
+            # Never derive a change from a "<5" or a suppressed figure: it would reveal it.
+            hidden = {before.status, after.status} & {BELOW_THRESHOLD, SUPPRESSED}
+            change = None if hidden else _changed(record.get("change"))
+            change_pct = None if hidden else _changed(record.get("change_pct"))
+            change_text = (
+                F.MISSING
+                if change is None
+                else (fmt.signed(change) + " pp" if is_percent(meta.unit) else fmt.signed(change))
+            )
+            rows.append(
+                Row(
+                    figs.name(country),
+                    [
+                        Cell(str(before.year), "text"),
+                        cell(before, fmt),
+                        Cell(str(after.year), "text"),
+                        cell(after, fmt),
+                        Cell(change_text, "missing" if change is None else "number"),
+                        Cell(
+                            F.MISSING if change_pct is None else fmt.signed(change_pct, "%"),
+                            "missing" if change_pct is None else "number",
+                        ),
+                    ],
+                    kind="region" if country == figs.region else "",
+                    key=f"{meta.id}:{country}",
+                )
+            )
+    return Table(
+        id="t-baseline",
+        caption="Decade of progress: baseline against latest figure",
+        columns=["Member", "Baseline year", "Baseline", "Latest year", "Latest", "Change",
+                 "Change (%)"],
+        rows=rows,
+    )
+
+
+def _baseline_figure(record: dict, prefix: str, meta: IndicatorMeta) -> Figure:
+    year = record.get(f"{prefix}_year")
+    return Figure(
+        country=str(record["country"]),
+        year=int(year) if _changed(year) is not None else 0,
+        indicator=meta.id,
+        value=_changed(record.get(f"{prefix}_value")),
+        status=str(record.get(f"{prefix}_status") or "missing"),
+        unit=meta.unit,
+    )

@@ -1,0 +1,88 @@
+"""The store's tables, as SQLAlchemy Core metadata.
+
+The migration history in `migrations/` creates exactly these tables on every engine; a test
+compares the two. Keys are natural keys or content hashes, never autoincrement integers
+(DuckDB has no SERIAL).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+#: Every file ever received, byte for byte, under its SHA-256 ("nothing lost").
+raw_files = sa.Table(
+    "raw_files",
+    metadata,
+    sa.Column("file_hash", sa.String(64), primary_key=True),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("size_bytes", sa.BigInteger, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+)
+
+#: One row per imported release or submission version. ``scope`` is what the submission
+#: covers (``global`` for a GLOTIP release, a country's ISO3 for a national file); among the
+#: submissions of one source and scope, the newest vintage is current.
+submissions = sa.Table(
+    "submissions",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("vintage", sa.Date, nullable=False),
+    sa.Column("file_hash", sa.String(64), nullable=False),
+    sa.Column("format", sa.Text, nullable=False),
+    sa.Column("imported_at", sa.DateTime, nullable=False),
+    sa.Column("rows_read", sa.Integer, nullable=False),
+    sa.Column("rows_stored", sa.Integer, nullable=False),
+    sa.Column("report", sa.Text, nullable=False),  # the import report, as JSON
+    sa.UniqueConstraint("source", "file_hash", name="uq_submissions_source_file"),
+)
+
+#: The tidy cube. One row per figure; breakdowns are ``total`` where not broken down.
+observations = sa.Table(
+    "observations",
+    metadata,
+    sa.Column("submission_id", sa.String(40), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("area", sa.Text, nullable=False),
+    sa.Column("area_kind", sa.Text, nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("indicator", sa.Text, nullable=False),
+    sa.Column("sex", sa.Text, nullable=False),
+    sa.Column("age", sa.Text, nullable=False),
+    sa.Column("form", sa.Text, nullable=False),
+    sa.Column("citizenship", sa.Text, nullable=False),
+    sa.Column("repatriated_to", sa.Text, nullable=False),
+    sa.Column("label", sa.Text, nullable=False),  # the source's own category text, if any
+    sa.Column("rank", sa.Integer, nullable=False),  # order among rows the source labels alike
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("unit", sa.Text, nullable=False),
+    sa.Column("legal_basis", sa.Text, nullable=True),
+    sa.Column("sheet", sa.Text, nullable=False),
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("submission_id", "seq", name="pk_observations"),
+)
+
+#: Columns that identify one figure across releases: a revision is the same key with another
+#: value or status in a newer vintage.
+FIGURE_KEY = (
+    "area",
+    "year",
+    "indicator",
+    "sex",
+    "age",
+    "form",
+    "citizenship",
+    "repatriated_to",
+    "label",
+    "rank",
+)
+
+OBSERVATION_COLUMNS = tuple(c.name for c in observations.columns)
+
+#: Value statuses. ``below_threshold`` is GLOTIP's ``<5``: a count from 1 to 4, never a number.
+STATUSES = ("reported", "below_threshold", "computed", "estimated", "missing", "suppressed")
