@@ -166,9 +166,9 @@ def _trend_phrase(series: Sequence[Figure], fmt: Formatter) -> str:
 def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMeta]) -> Spec:
     """Regional figure of each count indicator over the years, with its coverage underneath.
 
-    One panel per indicator: the line is the regional figure; grey bars count the members whose
-    number it adds up, light bars the members that reported ``<5`` (not added); a red diamond
-    marks a year with such ``<5`` figures.
+    One panel per indicator: the line is the regional figure (right-hand bars share the panel):
+    grey bars count the members whose number it adds up, orange bars stacked on them the members
+    that reported ``<5`` (not added), so a year with ``<5`` figures is visibly marked.
 
     Args:
         figs: The figures.
@@ -183,55 +183,50 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
     for meta in indicators:
         for year in figs.years:
             figure = figs.get(figs.region, meta.id, year)
-            if figure is None:
-                continue
-            rows.append({"panel": meta.title, "year": year, "layer": "line", "value": figure.number,
-                         "label": _tooltip_value(figure, fmt),
-                         "marked": bool(figure.below_threshold)})
-            if figure.has_coverage:
+            # A row for every year, so that a year without a figure breaks the line.
+            rows.append({"panel": meta.title, "year": year, "layer": "line",
+                         "value": figure.number if figure else None,
+                         "label": _tooltip_value(figure, fmt)})
+            if figure is not None and figure.has_coverage:
                 rows.append({"panel": meta.title, "year": year, "layer": "bar", "part": reported,
                              "members": figure.reporting, "order": 0})
                 if figure.below_threshold:
                     rows.append({"panel": meta.title, "year": year, "layer": "bar", "part": below,
                                  "members": figure.below_threshold, "order": 1})
     columns = _panel_columns(len(indicators))
-    width = (PAGE_WIDTH - 80 * columns) // columns
+    width = (PAGE_WIDTH - 90 * columns) // columns
     x = _year_axis(figs)
     bars = (
         alt.Chart()
         .transform_filter(alt.datum.layer == "bar")
-        .mark_bar(size=max(2, width // (len(figs.years) + 4)))
+        .mark_bar(size=max(2, int(width * 0.7) // len(figs.years)))
         .encode(
             x=x,
             y=alt.Y("members:Q", title="members", stack="zero",
                     scale=alt.Scale(domain=[0, _max_members(figs)], nice=False),
-                    axis=alt.Axis(orient="right", grid=False, tickMinStep=1, format="d")),
+                    axis=alt.Axis(orient="right", grid=False, tickMinStep=1, format="d",
+                                  titleColor=GREY, labelColor=GREY)),
             color=alt.Color("part:N", title=None,
-                            scale=alt.Scale(domain=[reported, below], range=[LIGHT, "#f5c6aa"])),
+                            scale=alt.Scale(domain=[reported, below], range=[LIGHT, "#f4b183"])),
             order=alt.Order("order:Q"),
         )
     )
     line = (
         alt.Chart()
         .transform_filter(alt.datum.layer == "line")
-        .mark_line(color=REGION_COLOUR, strokeWidth=2, invalid="break-paths-show-domains",
-                   point=alt.OverlayMarkDef(filled=True, size=18, color=REGION_COLOUR))
-        .encode(x=x, y=alt.Y("value:Q", title=None, axis=alt.Axis(format="~s", tickCount=4)),
+        .mark_line(color=REGION_COLOUR, strokeWidth=2, strokeJoin="round", invalid="break-paths-show-domains",
+                   point=alt.OverlayMarkDef(filled=True, size=16, color=REGION_COLOUR))
+        .encode(x=x, y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",~f", tickCount=4)),
                 tooltip=[alt.Tooltip("year:Q", format="d"), alt.Tooltip("label:N")])
     )
-    marks = (
-        alt.Chart()
-        .transform_filter((alt.datum.layer == "line") & alt.datum.marked & alt.datum.value)
-        .mark_point(shape="diamond", filled=True, size=50, color=MARK_COLOUR)
-        .encode(x=x, y=alt.Y("value:Q"))
-    )
     chart = (
-        alt.layer(bars, line, marks, data=alt.Data(values=rows))
+        alt.layer(bars, line, data=alt.Data(values=rows))
         .resolve_scale(y="independent")
         .properties(width=width, height=130)
         .facet(facet=alt.Facet("panel:N", sort=[m.title for m in indicators], title=None),
-               columns=columns, spacing={"row": 14, "column": 24})
+               columns=columns, spacing={"row": 16, "column": 20})
         .resolve_scale(y="independent")
+        .resolve_axis(x="independent")
     )
     phrases = [
         f"{m.title.lower()} {_trend_phrase(figs.series(figs.region, m.id), fmt)}"
@@ -240,7 +235,7 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
     description = (
         f"Line charts of the regional figures of {figs.name(figs.region)}, "
         f"{fmt.year_range((figs.years[0], figs.years[-1]))}: " + "; ".join(phrases)
-        + "; bars under each line count the members whose figures it adds up."
+        + f"; bars count the members whose figures each year adds up, and those with {WITHHELD}."
     )
     return _config(chart, fmt, description)
 
@@ -274,7 +269,7 @@ def country_comparison(
     colours = indicator_colours(indicators)
     y = alt.Y("country:N", sort=names, title=None, axis=alt.Axis(labelLimit=100))
     bars = alt.Chart().mark_bar(height=9).encode(
-        x=alt.X("value:Q", title=None, axis=alt.Axis(format="~s", tickCount=3)),
+        x=alt.X("value:Q", title=None, axis=alt.Axis(format=",~f", tickCount=3)),
         y=y,
         color=alt.Color("panel:N", scale=colours, legend=None),
     )
@@ -329,16 +324,19 @@ def country_trend(
     """
     rows: list[dict[str, Any]] = []
     for meta in indicators:
-        for figure in figs.series(country, meta.id):
-            rows.append({"indicator": meta.title, "year": figure.year, "value": figure.number,
-                         "withheld": figure.withheld, "label": _tooltip_value(figure, fmt)})
+        for year in figs.years:
+            figure = figs.get(country, meta.id, year)
+            rows.append({"indicator": meta.title, "year": year,
+                         "value": figure.number if figure else None,
+                         "withheld": bool(figure and figure.withheld),
+                         "label": _tooltip_value(figure, fmt)})
     x = _year_axis(figs)
     colours = indicator_colours(indicators)
     line = (
         alt.Chart()
-        .mark_line(strokeWidth=2, invalid="break-paths-show-domains",
+        .mark_line(strokeWidth=2, strokeJoin="round", invalid="break-paths-show-domains",
                    point=alt.OverlayMarkDef(filled=True, size=22))
-        .encode(x=x, y=alt.Y("value:Q", title=None, axis=alt.Axis(format="~s", tickCount=5)),
+        .encode(x=x, y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",~f", tickCount=5)),
                 color=alt.Color("indicator:N", scale=colours, title=None),
                 tooltip=[alt.Tooltip("year:Q", format="d"), "indicator:N", "label:N"])
     )
@@ -380,13 +378,17 @@ def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMet
     rows: list[dict[str, Any]] = []
     for meta in indicators:
         for iso in countries:
-            for figure in figs.series(iso, meta.id):
-                value = figure.number
+            if not figs.has_data([meta.id], [iso]):
+                continue
+            for year in figs.years:
+                figure = figs.get(iso, meta.id, year)
+                value = figure.number if figure else None
+                above = value is not None and value > SHARE_CAP
+                # An anomaly above the cap breaks the line and is drawn as a marker instead.
                 rows.append({
-                    "panel": meta.title, "year": figure.year, "country": figs.name(iso),
-                    "value": None if value is None else min(value, SHARE_CAP),
-                    "above": value is not None and value > SHARE_CAP,
-                    "label": _tooltip_value(figure, fmt),
+                    "panel": meta.title, "year": year, "country": figs.name(iso),
+                    "value": SHARE_CAP if above else value, "line": None if above else value,
+                    "above": above, "label": _tooltip_value(figure, fmt),
                 })
     names = [figs.name(c) for c in countries]
     palette = (PALETTE + PALETTE_EXTRA)[: len(names) - 1] + [REGION_COLOUR]
@@ -394,13 +396,14 @@ def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMet
     columns = _panel_columns(len(indicators))
     width = (PAGE_WIDTH - 50 * columns) // columns
     x = _year_axis(figs)
-    y = alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, SHARE_CAP], clamp=True),
-              axis=alt.Axis(format="d", tickCount=5, labelExpr="datum.label + '%'"))
+    scale = alt.Scale(domain=[0, SHARE_CAP], clamp=True)
+    axis = alt.Axis(format="d", tickCount=5, labelExpr="datum.label + '%'")
+    y = alt.Y("value:Q", title=None, scale=scale, axis=axis)
     lines = (
         alt.Chart()
-        .mark_line(strokeWidth=1.2, invalid="break-paths-show-domains",
+        .mark_line(strokeWidth=1.2, strokeJoin="round", invalid="break-paths-show-domains",
                    point=alt.OverlayMarkDef(filled=True, size=10))
-        .encode(x=x, y=y, color=colour,
+        .encode(x=x, y=alt.Y("line:Q", title=None, scale=scale, axis=axis), color=colour,
                 strokeWidth=alt.condition(alt.datum.country == figs.name(figs.region),
                                           alt.value(2.6), alt.value(1.2)),
                 tooltip=[alt.Tooltip("year:Q", format="d"), "country:N", "label:N"])

@@ -207,7 +207,12 @@ class Figures:
         return [m for m in indicators if is_percent(m.unit)]
 
     def latest_year(self, indicators: Iterable[str]) -> int | None:
-        """The last year in which any member has a figure (or ``<5``) for ``indicators``.
+        """The year to compare members in: the latest that at least half of them reported.
+
+        The last year of a release is often thin (GLOTIP 2023 has few 2021 figures), and a
+        comparison of two members is no comparison. So take the latest year in which at least
+        half the members have a figure (or ``<5``) for any of ``indicators``, else the latest
+        year in which any member has one.
 
         Args:
             indicators: Indicator ids.
@@ -217,9 +222,11 @@ class Figures:
         """
         wanted = set(indicators)
         members = {iso for iso, _ in self.members}
-        years = [
-            year
-            for (country, indicator, year), f in self._cells.items()
-            if indicator in wanted and country in members and f.status != MISSING
-        ]
-        return max(years) if years else None
+        reporters: dict[int, set[str]] = {}
+        for (country, indicator, year), f in self._cells.items():
+            if indicator in wanted and country in members and f.status != MISSING:
+                reporters.setdefault(year, set()).add(country)
+        if not reporters:
+            return None
+        enough = [y for y, who in reporters.items() if 2 * len(who) >= len(members)]
+        return max(enough or reporters)

@@ -1,0 +1,116 @@
+"""Indicators v1 from the 2023 GLOTIP release, on DuckDB and on PostgreSQL."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tipwatch import reference
+from tipwatch.indicators import TIDY_COLUMNS, change_from_baseline, compute, indicators
+
+
+@pytest.fixture(scope="module")
+def asean(glotip_store) -> pd.DataFrame:
+    return compute(glotip_store.ibis, region="ASEAN", years=(2003, 2021)).to_pandas()
+
+
+def figure(tidy: pd.DataFrame, country: str, year: int, indicator: str, **breakdown) -> dict:
+    b = {"sex": "total", "age": "total", "form": "total", **breakdown}
+    rows = tidy[(tidy.country == country) & (tidy.year == year) & (tidy.indicator == indicator)
+                & (tidy.sex == b["sex"]) & (tidy.age == b["age"]) & (tidy.form == b["form"])]
+    assert len(rows) == 1, rows
+    return rows.iloc[0].to_dict()
+
+
+@pytest.mark.parametrize(("country", "year", "indicator", "value"), [
+    ("THA", 2019, "persons_prosecuted", 554),
+    ("MMR", 2017, "persons_convicted", 458),
+    ("PHL", 2019, "detected_victims", 2_041),
+])
+def test_published_country_years(asean, country, year, indicator, value):
+    f = figure(asean, country, year, indicator)
+    assert f["value"] == value
+    assert f["status"] == "reported"
+
+
+def test_singapore_convictions_2019_are_below_threshold(asean):
+    f = figure(asean, "SGP", 2019, "persons_convicted")
+    assert f["status"] == "below_threshold"
+    assert pd.isna(f["value"])
+
+
+def test_indonesia_2017_conviction_ratio_is_flagged(asean):
+    f = figure(asean, "IDN", 2017, "conviction_ratio")
+    assert f["value"] == pytest.approx(330 / 25 * 100)
+    assert f["flag"] == "ratio_above_100"
+    ok = figure(asean, "THA", 2019, "conviction_ratio")
+    assert ok["flag"] is None or pd.isna(ok["flag"])
+
+
+def test_tidy_columns(asean):
+    assert tuple(asean.columns) == TIDY_COLUMNS
+    assert set(asean.indicator) == set(indicators())
+    key = ["country", "year", "indicator", "sex", "age", "form"]
+    assert not asean.duplicated(key).any()
+
+
+def test_regional_total_states_coverage_and_never_adds_below_threshold(asean):
+    region = figure(asean, "ASEAN", 2019, "detected_victims")
+    members = asean[(asean.year == 2019) & (asean.indicator == "detected_victims")
+                    & (asean.country != "ASEAN") & (asean.sex == "total") & (asean.age == "total")
+                    & (asean.form == "total")]
+    reported = members[members.status == "reported"]
+    assert region["value"] == reported.value.sum()
+    assert region["reporting"] == len(reported)
+    assert region["below_threshold"] == (members.status == "below_threshold").sum()
+    assert region["members"] == 10
+    assert region["status"] == "computed"
+
+
+def test_membership_follows_dates(glotip_store):
+    assert len(reference.members("ASEAN", 2015)) == 10
+    assert len(reference.members("ASEAN", 2026)) == 11
+    assert "TLS" not in reference.members("ASEAN", 2024)
+    assert "KHM" not in reference.members("ASEAN", 1998)
+
+
+def test_shares(asean):
+    female = figure(asean, "THA", 2019, "victims_female_share")
+    victims = asean[(asean.country == "THA") & (asean.year == 2019) & (asean.indicator == "detected_victims")
+                    & (asean.age == "total") & (asean.form == "total")].set_index("sex").value
+    assert female["value"] == pytest.approx(victims["female"] / victims["total"] * 100)
+    assert female["status"] == "computed"
+    forms = asean[(asean.country == "THA") & (asean.year == 2019) & (asean.indicator == "victims_form_share")]
+    assert set(forms.form) <= {"sexual_exploitation", "forced_labour", "other"}
+    assert (forms.value.dropna() <= 100).all()
+
+
+def test_change_against_baseline(glotip_store):
+    tidy = compute(glotip_store.ibis, region="ASEAN", years=(2012, 2019))
+    change = change_from_baseline(tidy, 2012, 2019).to_pandas().set_index(["country", "indicator"])
+    tha = change.loc[("THA", "persons_convicted")]
+    assert (tha.baseline_value, tha.latest_value) == (49, 319)
+    assert tha.change == 270
+
+
+def _canonical(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.sort_values(["country", "year", "indicator", "sex", "age", "form"], ignore_index=True)
+    df["value"] = df["value"].astype(float).round(9)
+    for col in ("reporting", "below_threshold", "members", "year"):
+        df[col] = df[col].astype("Int64")
+    return df.astype({"flag": object}).where(df.notna(), None)
+
+
+def test_same_results_on_duckdb_and_postgresql(glotip_store, request, tmp_path_factory):
+    """Every figure of the ASEAN table is identical on both engines."""
+    from tests.conftest import _new_url
+    from tests.conftest import GLOTIP_2023
+    from tipwatch.ingest import import_file
+    from tipwatch.store import open_store
+
+    other_engine = "postgres" if glotip_store.dialect.name == "duckdb" else "duckdb"
+    with open_store(_new_url(other_engine, request, tmp_path_factory)) as other:
+        import_file(other, GLOTIP_2023)
+        theirs = compute(other.ibis, region="ASEAN", years=(2003, 2021)).to_pandas()
+    ours = compute(glotip_store.ibis, region="ASEAN", years=(2003, 2021)).to_pandas()
+    pd.testing.assert_frame_equal(_canonical(ours), _canonical(theirs))
