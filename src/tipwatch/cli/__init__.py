@@ -9,6 +9,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tipwatch.errors import TipwatchError
 
@@ -33,9 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, standalone_mode=False)
     except TipwatchError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
         for line in getattr(exc, "details", lambda: [])():
-            err.print(f"  {line}")
+            err.print(f"  {escape(line)}")
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted; nothing was changed by the unfinished step.")

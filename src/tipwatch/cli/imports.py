@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from tipwatch import settings
 from tipwatch.cli import app, out
@@ -77,7 +78,7 @@ def import_(
     out.print(f"[bold]imported[/] {file.name} as {result.format}, release of {result.vintage:%d %B %Y} "
               f"(submission {result.submission_id})")
     for line in summary(result.report):
-        out.print(f"  {line}")
+        out.print(f"  {escape(line)}")
 
 
 @app.command("validate")
@@ -102,4 +103,4 @@ def validate(
         return
     out.print(f"{file.name}: a valid {batch.format} file, release of {batch.vintage:%d %B %Y}")
     for line in summary(batch.report):
-        out.print(f"  {line}")
+        out.print(f"  {escape(line)}")

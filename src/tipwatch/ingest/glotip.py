@@ -217,8 +217,10 @@ def parse(f: ReceivedFile, *, vintage: date | None = None) -> Batch:
                 entry = without_iso3.setdefault(country, {"code": area, "rows": 0})
                 entry["rows"] += 1
             else:
-                problem("unknown-country-code", f"{iso} is not an ISO 3166 alpha-3 code", line,
-                        "Iso3_code", iso, "an ISO 3166 alpha-3 code")
+                hint = _country_names().get(country.casefold())
+                problem("unknown-country-code", f"{iso} is not an ISO 3166 alpha-3 code"
+                        + (f"; did you mean {hint}?" if hint else ""), line, "Iso3_code", iso,
+                        "an ISO 3166 alpha-3 code")
                 continue
         else:
             area = area_xwalk.get(iso) or iso

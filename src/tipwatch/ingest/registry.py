@@ -34,7 +34,10 @@ class Problem:
             p for p in (self.sheet and f"sheet {self.sheet}", self.line and f"line {self.line}",
                         self.field and f"field {self.field}") if p
         )
-        return f"[{self.code}] {where}: {self.message}" if where else f"[{self.code}] {self.message}"
+        text = f"{where}: {self.message}" if where else self.message
+        if self.found:
+            text += f" (found {self.found!r}" + (f", expected {self.expected})" if self.expected else ")")
+        return f"{text} [{self.code}]."
 
 
 class InvalidFile(InputError):

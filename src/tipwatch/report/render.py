@@ -1,0 +1,407 @@
+"""Render a `ReportInput` to a self-contained HTML page and an A4 PDF.
+
+The renderer lays out released figures; it never computes one. It builds a document model
+(chapters, figures, tables) from the input, renders every chart to inline SVG, fills the Jinja2
+templates and, for the PDF, hands the same HTML to WeasyPrint. Output is deterministic: the same
+input gives byte-identical HTML (no timestamps, no random ids).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from tipwatch.report import charts
+from tipwatch.report import fmt as F
+from tipwatch.report import tables as T
+from tipwatch.report.figures import BELOW_THRESHOLD, SUPPRESSED, Figures
+from tipwatch.report.fmt import Formatter
+from tipwatch.report.model import ComponentMeta, IndicatorMeta, ReportInput
+from tipwatch.report.tables import Table
+
+FORMATS = ("html", "pdf")
+HTML_NAME = "index.html"
+PDF_NAME = "report.pdf"
+# Settings keys that may name the tipwatch version, in the order they are looked for.
+_VERSION_KEYS = ("tipwatch_version", "tipwatch", "version")
+# Short labels of anomaly flags for the country profiles' status notes.
+FLAG_LABELS = {"ratio_above_100": "period ratio above 100%"}
+
+
+@dataclass
+class Chart:
+    """A rendered chart.
+
+    Attributes:
+        id: HTML id.
+        caption: Caption without the "Figure N." prefix.
+        spec: The Vega-Lite spec (its ``description`` is the alternative text).
+        number: Figure number in reading order.
+        svg: The inline SVG, filled in by `_draw`.
+    """
+
+    id: str
+    caption: str
+    spec: dict[str, Any]
+    number: int = 0
+    svg: Markup = Markup("")
+
+    @property
+    def alt(self) -> str:
+        """The chart's alternative text."""
+        return str(self.spec.get("description", ""))
+
+
+@dataclass
+class Exhibit:
+    """A chart printed together with the table(s) behind it.
+
+    Attributes:
+        chart: The chart, or None for tables alone.
+        tables: The tables behind the chart.
+        layout: ``""`` (stacked) or ``side`` (narrow tables side by side).
+        data_note: Where the chart's figures are printed, when not in ``tables``.
+    """
+
+    chart: Chart | None
+    tables: list[Table] = field(default_factory=list)
+    layout: str = ""
+    data_note: str = ""
+
+    @property
+    def data_ref(self) -> str:
+        """"Table 3" / "Tables 3–5": the tables that hold the chart's figures."""
+        numbers = [t.number for t in self.tables]
+        if not numbers:
+            return self.data_note
+        if len(numbers) == 1:
+            return f"Table {numbers[0]}"
+        return f"Tables {numbers[0]}–{numbers[-1]}"
+
+
+def render_report(
+    inp: ReportInput,
+    out_dir: Path,
+    formats: Sequence[str] = FORMATS,
+    *,
+    locale: str = "en",
+) -> dict[str, Path]:
+    """Write the Progress Report for one region and period.
+
+    Args:
+        inp: The released figures and their metadata.
+        out_dir: Directory to write into; created if missing.
+        formats: Any of ``"html"`` (``index.html``: self-contained, inline CSS and SVG, works
+            offline) and ``"pdf"`` (``report.pdf``: A4, via WeasyPrint).
+        locale: Babel locale for numbers and dates.
+
+    Returns:
+        The written files by format, e.g. ``{"html": out_dir / "index.html"}``.
+
+    Raises:
+        ValueError: When a format is not ``html`` or ``pdf``.
+    """
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise ValueError(f"Unknown report format {', '.join(unknown)}; use html or pdf.")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page = render_html(inp, locale=locale)
+    written: dict[str, Path] = {}
+    if "html" in formats:
+        written["html"] = out_dir / HTML_NAME
+        written["html"].write_text(page, encoding="utf-8")
+    if "pdf" in formats:
+        written["pdf"] = out_dir / PDF_NAME
+        _write_pdf(page, written["pdf"])
+    return written
+
+
+def render_html(inp: ReportInput, *, locale: str = "en") -> str:
+    """Render the report as one self-contained HTML document.
+
+    Args:
+        inp: The released figures and their metadata.
+        locale: Babel locale for numbers and dates.
+
+    Returns:
+        The HTML text.
+    """
+    fmt = Formatter(locale)
+    figs = Figures(inp)
+    document = _Document(figs, fmt).build()
+    _draw(document["charts"])
+    template = _environment().get_template("report.html.j2")
+    css = resources.files("tipwatch.report").joinpath("static", "report.css").read_text("utf-8")
+    return template.render(doc=document, css=Markup(css), fmt=fmt, F=F)
+
+
+def _write_pdf(page: str, target: Path) -> None:
+    # Imported here: WeasyPrint takes ~2 s to import and the HTML alone does not need it.
+    from weasyprint import HTML
+
+    HTML(string=page, base_url=None).write_pdf(target)
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("tipwatch.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _draw(all_charts: Iterable[Chart]) -> None:
+    for chart in all_charts:
+        chart.svg = Markup(charts.svg(chart.spec))
+
+
+class _Document:
+    """Builds the document model the templates print, numbering figures and tables in order."""
+
+    def __init__(self, figs: Figures, fmt: Formatter) -> None:
+        self.figs = figs
+        self.fmt = fmt
+        self.inp = figs.inp
+        self.charts: list[Chart] = []
+        self.tables = 0
+
+    # -- numbering ------------------------------------------------------------------------
+
+    def chart(self, id: str, caption: str, spec: dict[str, Any]) -> Chart:
+        chart = Chart(id, caption, spec, number=len(self.charts) + 1)
+        self.charts.append(chart)
+        return chart
+
+    def table(self, table: Table) -> Table:
+        self.tables += 1
+        table.number = self.tables
+        return table
+
+    # -- the document ---------------------------------------------------------------------
+
+    def build(self) -> dict[str, Any]:
+        inp, fmt = self.inp, self.fmt
+        years = fmt.year_range(inp.years)
+        name = inp.region_name
+        region_phrase = name if name.lower().endswith("region") else f"{name} Region"
+        overview = self.overview()
+        components = [self.component(c) for c in inp.components]
+        profiles = [self.profile(iso, country) for iso, country in inp.members]
+        annex = self.annex()
+        return {
+            "lang": fmt.language,
+            "title": (
+                "Progress Report on Criminal Justice Responses to Trafficking in Persons "
+                f"in the {region_phrase}"
+            ),
+            "running_title": f"{name} Progress Report {years}",
+            "region": name,
+            "years": years,
+            "members": [country for _, country in inp.members],
+            "generated": self.generated_line(),
+            "overview": overview,
+            "components": components,
+            "profiles": profiles,
+            "annex": annex,
+            "charts": self.charts,
+        }
+
+    def generated_line(self) -> str:
+        settings = dict(self.inp.settings)
+        version = next((settings.pop(k) for k in _VERSION_KEYS if k in settings), "")
+        line = f"Generated with tipwatch {version}".rstrip()
+        details = " · ".join(f"{key.replace('_', ' ')}: {value}" for key, value in settings.items())
+        return f"{line} · {details}" if details else line
+
+    def overview(self) -> dict[str, Any]:
+        figs, fmt = self.figs, self.fmt
+        present = figs.indicators_with_data()
+        counts, percents = figs.counts(present), figs.percents(present)
+        exhibits: list[Exhibit] = []
+        findings: list[str] = []
+        if counts:
+            chart = self.chart("fig-regional-trends", "Regional trends, with the members "
+                               "behind each figure", charts.regional_trend(figs, fmt, counts))
+            table = self.table(T.regional_by_year(figs, fmt, counts))
+            exhibits.append(Exhibit(chart, [table]))
+            for meta in counts:
+                series = figs.series(figs.region, meta.id)
+                findings.append(f"{meta.title}: {_trend_sentence(series, fmt)}.")
+            year = figs.latest_year([m.id for m in counts])
+            if year is not None:
+                chart = self.chart(
+                    "fig-members-compared", f"Members compared, {year}",
+                    charts.country_comparison(figs, fmt, counts, year),
+                )
+                exhibits.append(Exhibit(chart, [self.table(
+                    T.countries_in_year(figs, fmt, counts, year))]))
+        if percents:
+            chart = self.chart("fig-shares", "Shares and ratios by member",
+                               charts.share_lines(figs, fmt, percents))
+            exhibits.append(Exhibit(chart, [
+                self.table(T.years_by_country(figs, fmt, m)) for m in percents
+            ]))
+        baseline = T.baseline(figs, fmt)
+        reporters = [
+            name for iso, name in figs.members if figs.has_data([m.id for m in present], [iso])
+        ]
+        return {
+            "exhibits": exhibits,
+            "findings": findings,
+            "reporters": reporters,
+            "silent": [name for _, name in figs.members if name not in reporters],
+            "baseline": self.table(baseline) if baseline.rows else None,
+        }
+
+    def component(self, component: ComponentMeta) -> dict[str, Any]:
+        figs, fmt = self.figs, self.fmt
+        defined = [m for m in self.inp.indicators if m.component == component.id]
+        present = [m for m in defined if figs.has_data([m.id])]
+        result: dict[str, Any] = {
+            "id": component.id,
+            "anchor": f"component-{component.id}",
+            "title": component.title,
+            "standard": component.standard,
+            "data_needed": component.data_needed,
+            "indicators": defined,
+            "has_data": bool(present),
+            "no_data": (
+                "No data: tipwatch holds no figures for this component for "
+                f"{self.inp.region_name} in {fmt.year_range(self.inp.years)}."
+            ),
+            "exhibits": [],
+            "countries": [],
+            "without": [],
+        }
+        if not present:
+            return result
+        counts, percents = figs.counts(present), figs.percents(present)
+        regional_counts = [m for m in counts if figs.has_data([m.id], [figs.region])]
+        if regional_counts:
+            chart = self.chart(f"fig-component-{component.id}",
+                               f"{component.title}: regional figures",
+                               charts.regional_trend(figs, fmt, regional_counts))
+            tables = [self.table(T.regional_indicator(figs, fmt, m)) for m in regional_counts]
+            result["exhibits"].append(Exhibit(chart, tables, layout="side"))
+        if percents:
+            chart = self.chart(f"fig-component-{component.id}-shares",
+                               f"{component.title}: shares and ratios by member",
+                               charts.share_lines(figs, fmt, percents))
+            result["exhibits"].append(Exhibit(chart, data_note="the member tables below"))
+        for iso, name in figs.members:
+            mine = [m for m in present if figs.has_data([m.id], [iso])]
+            if not mine:
+                result["without"].append(name)
+                continue
+            table = T.country_by_year(figs, fmt, iso, present,
+                                      id=f"t-component-{component.id}-{iso}")
+            result["countries"].append(self.table(table))
+        result["layout"] = "side" if len(present) <= 3 else ""
+        return result
+
+    def profile(self, iso: str, name: str) -> dict[str, Any]:
+        figs, fmt = self.figs, self.fmt
+        present = figs.indicators_with_data(iso)
+        result: dict[str, Any] = {
+            "iso": iso, "name": name, "anchor": f"profile-{iso}", "table": None, "chart": None,
+            "notes": [],
+        }
+        if not present:
+            return result
+        result["table"] = self.table(
+            T.country_by_year(figs, fmt, iso, present, id=f"t-profile-{iso}")
+        )
+        result["table"].caption = f"{name}: key figures by year"
+        result["table"].size = ""
+        counts = figs.counts(present)
+        if counts:
+            chart = self.chart(f"fig-profile-{iso}", f"{name}: trends",
+                               charts.country_trend(figs, fmt, iso, counts))
+            result["chart"] = Exhibit(chart, data_note=f"Table {result['table'].number}")
+        result["notes"] = [self.status_note(iso, m) for m in present]
+        return result
+
+    def status_note(self, iso: str, meta: IndicatorMeta) -> str:
+        """One line per indicator: which years have a figure, ``<5``, nothing or a flag."""
+        fmt = self.fmt
+        series = {f.year: f for f in self.figs.series(iso, meta.id)}
+        numbers = [y for y, f in series.items() if f.number is not None]
+        withheld = [y for y, f in series.items() if f.status == BELOW_THRESHOLD]
+        suppressed = [y for y, f in series.items() if f.status == SUPPRESSED]
+        absent = [y for y in self.figs.years if y not in numbers + withheld + suppressed]
+        parts = [f"figures for {fmt.year_list(numbers)}" if numbers else "no number"]
+        if withheld:
+            parts.append(f"{F.WITHHELD} in {fmt.year_list(withheld)}")
+        if suppressed:
+            parts.append(f"withheld for this audience in {fmt.year_list(suppressed)}")
+        if absent:
+            parts.append(f"nothing for {fmt.year_list(absent)}")
+        flags: dict[str, list[int]] = {}
+        for year, figure in series.items():
+            if figure.flag:
+                flags.setdefault(figure.flag, []).append(year)
+        for flag, years in sorted(flags.items()):
+            label = FLAG_LABELS.get(flag, flag.replace("_", " "))
+            parts.append(f"{F.FLAG_MARK} {label} in {fmt.year_list(years)}")
+        return f"{meta.title}: " + "; ".join(parts) + "."
+
+    def annex(self) -> dict[str, Any]:
+        fmt = self.fmt
+        components = {c.id: c.title for c in self.inp.components}
+        sources = [
+            {
+                "name": s.name,
+                "vintage": fmt.date(s.vintage),
+                "file": s.file_name,
+                "hash": s.file_hash,
+                "rows": fmt.number(s.rows),
+                "current": "current" if s.current else "superseded",
+            }
+            for s in self.inp.sources
+        ]
+        indicators = [
+            {
+                "id": m.id,
+                "title": m.title,
+                "unit": m.unit,
+                "component": f"{m.component}. {components.get(m.component, '')}".rstrip(". "),
+                "definition": m.definition,
+                "counting_rule": m.counting_rule,
+                "breakdowns": ", ".join(m.breakdowns) or "none",
+            }
+            for m in self.inp.indicators
+        ]
+        settings = [(key.replace("_", " "), str(value)) for key, value in
+                    self.inp.settings.items()]
+        settings += [
+            ("region", f"{self.inp.region_name} ({self.inp.region_id})"),
+            ("years", fmt.year_range(self.inp.years)),
+            ("members", ", ".join(f"{name} ({iso})" for iso, name in self.inp.members)),
+            ("number and date format", fmt.locale),
+        ]
+        return {"sources": sources, "indicators": indicators, "settings": settings}
+
+
+def _trend_sentence(series: Sequence[Any], fmt: Formatter) -> str:
+    numbers = [f for f in series if f.number is not None]
+    if not numbers:
+        return "no regional figure"
+    first, last = numbers[0], numbers[-1]
+    text = f"{fmt.value(first.number, first.unit)} in {first.year}"
+    if first.has_coverage:
+        text += f" ({fmt.coverage(first.reporting, first.below_threshold or 0, first.members)})"
+    if last is not first:
+        text += f", {fmt.value(last.number, last.unit)} in {last.year}"
+        if last.has_coverage:
+            text += f" ({fmt.coverage(last.reporting, last.below_threshold or 0, last.members)})"
+    return text
