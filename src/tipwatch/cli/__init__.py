@@ -5,11 +5,13 @@ Errors reach the person as one clear sentence and a non-zero exit code, never a 
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.exceptions import Abort, Exit, TyperException
 
 from tipwatch.errors import TipwatchError
 
@@ -41,17 +43,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted; nothing was changed by the unfinished step.")
         return 130
-    except typer.Exit as exc:
+    except Exit as exc:
         return exc.exit_code
-    except Exception as exc:  # click's usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 1
-        raise
+    except Abort:
+        return 1
+    except TyperException as exc:  # usage errors: unknown option, missing argument, …
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        return exc.exit_code
+    except Exception as exc:
+        if os.environ.get("TIPWATCH_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))} "
+                  "(a defect in tipwatch: run again with TIPWATCH_DEBUG=1 and report the traceback)")
+        return 70
     return 0
 
 

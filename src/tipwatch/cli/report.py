@@ -21,7 +21,7 @@ def run_report(db: str | None, region: str, years: tuple[int, int], out_dir: Pat
     """Build and write a report, showing progress; return the files written."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from tipwatch.report import build_input
+    from tipwatch.report.build import build_input
     from tipwatch.report.render import render_report
     from tipwatch.store import open_store
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["render_report"]
+__all__ = ["build_input", "render_report", "write_report"]
 
 
 def __getattr__(name: str) -> Any:
@@ -17,4 +17,8 @@ def __getattr__(name: str) -> Any:
         from tipwatch.report.render import render_report
 
         return render_report
+    if name in ("build_input", "write_report", "snapshot_hash"):
+        from tipwatch.report import build
+
+        return getattr(build, name)
     raise AttributeError(f"module 'tipwatch.report' has no attribute {name!r}")

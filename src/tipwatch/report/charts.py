@@ -113,13 +113,16 @@ def _config(chart: alt.TopLevelMixin, fmt: Formatter, description: str) -> Spec:
     return chart.to_dict()
 
 
-def _year_axis(figs: Figures) -> alt.X:
+def _year_axis(figs: Figures, max_ticks: int = 8) -> alt.X:
     first, last = figs.years[0], figs.years[-1]
+    # Explicit ticks: Vega's own would put "2019.5" (printed "2020") between short runs of years.
+    step = next(s for s in (1, 2, 5, 10, 20, 50) if (last - first) // s + 1 <= max_ticks)
+    ticks = [y for y in figs.years if y % step == 0] or [first, last]
     return alt.X(
         "year:Q",
         title=None,
-        scale=alt.Scale(domain=[first, last], nice=False, padding=6),
-        axis=alt.Axis(format="d", tickMinStep=1, labelOverlap=True, grid=False),
+        scale=alt.Scale(domain=[first, last], nice=False, padding=8),
+        axis=alt.Axis(format="d", values=ticks, labelOverlap=True, grid=False),
     )
 
 
@@ -199,13 +202,13 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
     bars = (
         alt.Chart()
         .transform_filter(alt.datum.layer == "bar")
-        .mark_bar(size=max(2, int(width * 0.7) // len(figs.years)))
+        .mark_bar(size=max(2, min(7, int(width * 0.6) // len(figs.years))))
         .encode(
             x=x,
             y=alt.Y("members:Q", title="members", stack="zero",
                     scale=alt.Scale(domain=[0, _max_members(figs)], nice=False),
-                    axis=alt.Axis(orient="right", grid=False, tickMinStep=1, format="d",
-                                  titleColor=GREY, labelColor=GREY)),
+                    axis=alt.Axis(orient="right", grid=False, values=_member_ticks(figs),
+                                  format="d", titleColor=GREY, labelColor=GREY)),
             color=alt.Color("part:N", title=None,
                             scale=alt.Scale(domain=[reported, below], range=[LIGHT, "#f4b183"])),
             order=alt.Order("order:Q"),
@@ -330,7 +333,7 @@ def country_trend(
                          "value": figure.number if figure else None,
                          "withheld": bool(figure and figure.withheld),
                          "label": _tooltip_value(figure, fmt)})
-    x = _year_axis(figs)
+    x = _year_axis(figs, max_ticks=20)
     colours = indicator_colours(indicators)
     line = (
         alt.Chart()
@@ -452,6 +455,11 @@ def _tooltip_value(figure: Figure | None, fmt: Formatter) -> str:
     if figure.withheld:
         return WITHHELD
     return fmt.value(figure.number, figure.unit)  # type: ignore[arg-type]
+
+
+def _member_ticks(figs: Figures) -> list[int]:
+    top = _max_members(figs)
+    return sorted({0, top // 2, top}) if top > 2 else list(range(top + 1))
 
 
 def _max_members(figs: Figures) -> int:

@@ -255,11 +255,14 @@ class _Document:
         reporters = [
             name for iso, name in figs.members if figs.has_data([m.id for m in present], [iso])
         ]
+        silent = [name for _, name in figs.members if name not in reporters]
+        sentence = (f"{fmt.number(len(reporters))} of {fmt.number(len(figs.members))} members "
+                    "reported at least one figure")
+        sentence += f"; none is held for {', '.join(silent)}." if silent else "."
         return {
             "exhibits": exhibits,
             "findings": findings,
-            "reporters": reporters,
-            "silent": [name for _, name in figs.members if name not in reporters],
+            "reporting_sentence": sentence,
             "baseline": self.table(baseline) if baseline.rows else None,
         }
 

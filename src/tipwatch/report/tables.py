@@ -32,9 +32,9 @@ LEGEND_WITHHELD = (
 LEGEND_MISSING = (F.MISSING, "no figure")
 LEGEND_SUPPRESSED = (F.SUPPRESSED, "withheld for this audience by disclosure control")
 LEGEND_COVERAGE = (
-    "8/10 · 1 <5",
-    "coverage: members whose number is added, of all members; members that reported <5 "
-    "(not added)",
+    f"n/N · k {F.WITHHELD}",
+    f"coverage: n of the region's N members reported a number, which is added; k reported "
+    f"{F.WITHHELD}, not added",
 )
 
 

@@ -1,0 +1,125 @@
+"""What a Progress Report shows: indicators → privacy layer → `ReportInput`.
+
+`build_input` gathers what a report shows (every figure released for the report's audience);
+`render.render_report` lays it out. Nothing here computes a figure of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import ibis
+import pandas as pd
+import sqlalchemy as sa
+
+from tipwatch import __version__, indicators, privacy, reference
+from tipwatch.errors import InputError
+from tipwatch.report.model import ComponentMeta, IndicatorMeta, ReportInput, SourceInfo
+from tipwatch.store import Store
+from tipwatch.store.schema import raw_files, submissions
+
+
+def snapshot_hash(store: Store) -> str:
+    """A hash of the store's current submissions: the same data gives the same hash."""
+    subs = indicators.current_submissions(store.ibis).select("id", "file_hash").to_pandas()
+    text = "\n".join(sorted(f"{r.id} {r.file_hash}" for r in subs.itertuples()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _sources(store: Store) -> list[SourceInfo]:
+    current = set(indicators.current_submissions(store.ibis).select("id").to_pandas()["id"])
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(submissions, raw_files.c.file_name)
+            .join(raw_files, raw_files.c.file_hash == submissions.c.file_hash)
+            .order_by(submissions.c.vintage, submissions.c.id)
+        ).all()
+    names = {"glotip": "UNODC Global Report on Trafficking in Persons (GLOTIP) data"}
+    out = []
+    for r in rows:
+        out.append(SourceInfo(
+            name=names.get(r.source, r.source), vintage=r.vintage,
+            file_name=r.file_name, file_hash=r.file_hash,
+            rows=r.rows_read, current=r.id in current))
+    return out
+
+
+def build_input(store: Store, region: str, years: tuple[int, int], audience: str = "public"
+                ) -> ReportInput:
+    """Everything the report for ``region`` and ``years`` shows, released for ``audience``.
+
+    Raises:
+        InputError: Unknown region, or no data in the store.
+    """
+    try:
+        region = reference.region_id(region)
+    except KeyError as exc:
+        raise InputError(str(exc.args[0])) from None
+    aud = privacy.audience(audience)
+    expr = indicators.compute(store.ibis, region=region, years=years)
+    tidy = privacy.release(expr.to_pandas(), aud)
+    if tidy.empty:
+        raise InputError(
+            f"The store holds no figures for {region} in {years[0]}–{years[1]}: import data first "
+            "(tipwatch import FILE, or tipwatch demo)."
+        )
+    tidy = tidy.sort_values(["indicator", "country", "year", "sex", "age", "form"], ignore_index=True)
+    # The decade-of-progress comparison runs the same ibis definition over released figures.
+    baseline_year = _first_year_with_data(tidy, years)
+    latest_year = _last_year_with_data(tidy, years)
+    baseline = indicators.change_from_baseline(
+        ibis.memtable(tidy.drop(columns=["reporting", "below_threshold", "members"])),
+        baseline_year, latest_year,
+    ).to_pandas().sort_values(["indicator", "country"], ignore_index=True)
+    baseline.attrs[privacy.RELEASED] = aud.name
+
+    last = years[1]
+    members = [(iso3, reference.countries()[iso3].name) for iso3 in reference.members(region, last)]
+    comps = [ComponentMeta(c["id"], c["slug"], c["title"], c["standard"], c["data_needed"])
+             for c in reference.components()]
+    inds = [IndicatorMeta(i.id, i.component, i.meta["title"], i.unit, i.meta["definition"],
+                          i.meta["counting_rule"], i.breakdowns)
+            for i in indicators.indicators().values()]
+    settings = {
+        "tipwatch version": __version__,
+        "region": region,
+        "years": f"{years[0]}–{years[1]}",
+        "audience": aud.name,
+        "suppression threshold k": str(aud.k),
+        "baseline year": str(baseline_year),
+        "latest year": str(latest_year),
+        "data snapshot (SHA-256)": snapshot_hash(store),
+    }
+    return ReportInput(
+        region_id=region, region_name=reference.regions()[region].name, years=years,
+        members=members, tidy=tidy, baseline=baseline, indicators=inds, components=comps,
+        sources=_sources(store), settings=settings,
+    )
+
+
+def _headline(tidy: pd.DataFrame) -> pd.DataFrame:
+    return tidy[(tidy.sex == "total") & (tidy.age == "total") & (tidy.form == "total")
+                & tidy.value.notna() & (tidy.members.isna())]
+
+
+def _first_year_with_data(tidy: pd.DataFrame, years: tuple[int, int]) -> int:
+    h = _headline(tidy)
+    return int(h.year.min()) if not h.empty else years[0]
+
+
+def _last_year_with_data(tidy: pd.DataFrame, years: tuple[int, int]) -> int:
+    h = _headline(tidy)
+    return int(h.year.max()) if not h.empty else years[1]
+
+
+def write_report(store: Store, region: str, years: tuple[int, int], out_dir: Path,
+                 audience: str = "public", formats: tuple[str, ...] = ("html", "pdf")) -> dict[str, Path]:
+    """Write the Progress Report for ``region`` and ``years`` into ``out_dir``."""
+    from tipwatch.report.render import render_report
+
+    inp = build_input(store, region, years, audience)
+    for table, what in ((inp.tidy, "the report"), (inp.baseline, "the report's baseline")):
+        privacy.require_released(table, what)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return render_report(inp, out_dir, formats=formats)
