@@ -103,8 +103,7 @@ def _canonical(df: pd.DataFrame) -> pd.DataFrame:
 
 def test_same_results_on_duckdb_and_postgresql(glotip_store, request, tmp_path_factory):
     """Every figure of the ASEAN table is identical on both engines."""
-    from tests.conftest import _new_url
-    from tests.conftest import GLOTIP_2023
+    from tests.conftest import GLOTIP_2023, _new_url
     from tipwatch.ingest import import_file
     from tipwatch.store import open_store
 

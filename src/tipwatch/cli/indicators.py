@@ -34,7 +34,9 @@ def released_indicators(db: str | None, region: str | None, years: str | None, a
 @app.command("indicators")
 def indicators_cmd(
     db: Db = None,
-    region: Annotated[str | None, typer.Option("--region", help="Region id, e.g. ASEAN (default: every country).")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="Region id, e.g. ASEAN (default: every country).")
+    ] = None,
     years: Years = None,
     audience: Audience = "public",
     fmt: Annotated[str, typer.Option("--format", help="csv, json or parquet.")] = "csv",

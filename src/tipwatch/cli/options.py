@@ -11,7 +11,10 @@ from tipwatch.errors import InputError
 
 Db = Annotated[
     str | None,
-    typer.Option("--db", help="Store: a DuckDB file or postgresql:// URL [default: $TIPWATCH_DB, then ./tipwatch.duckdb]"),
+    typer.Option(
+        "--db",
+        help="Store: a DuckDB file or postgresql:// URL [default: $TIPWATCH_DB, then ./tipwatch.duckdb]",
+    ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Region = Annotated[str, typer.Option("--region", help="Region id, e.g. ASEAN.")]

@@ -7,7 +7,7 @@ as ``–`` and a flagged figure with a visible mark, whichever table it sits in.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tipwatch.report import fmt as F
@@ -87,6 +87,7 @@ class Table:
         rows: The rows.
         number: Table number, set by the renderer in reading order.
         size: ``""`` or ``small`` (narrow tables laid out side by side).
+        note: A sentence printed under the table, e.g. which years had no figure at all.
     """
 
     id: str
@@ -95,6 +96,7 @@ class Table:
     rows: list[Row]
     number: int = 0
     size: str = ""
+    note: str = ""
 
     @property
     def legend(self) -> list[tuple[str, str]]:
@@ -151,6 +153,32 @@ def cell(figure: Figure | None, fmt: Formatter, *, coverage: str = "") -> Cell:
     )
 
 
+def _drop_empty_years(
+    rows: list[Row], fmt: Formatter, keep: Callable[[int], bool] | None = None
+) -> tuple[list[Row], str]:
+    """Leave out years in which no cell has a figure, and say which years those were.
+
+    A 19-year table of mostly dashes hides the years that matter; the note keeps the gap visible.
+    ``keep`` keeps a year regardless (e.g. a regional year made only of ``<5`` figures).
+    """
+    kept = [
+        r for r in rows
+        if any(c.kind not in ("missing", "text") for c in r.cells) or (keep and keep(int(r.key)))
+    ]
+    empty = [int(r.key) for r in rows if r not in kept]
+    if not empty or not kept:
+        return rows, ""
+    return kept, f"No figures for {fmt.year_list(empty)}."
+
+
+def _any_withheld(figs: Figures, indicators: Sequence[IndicatorMeta]) -> Callable[[int], bool]:
+    def keep(year: int) -> bool:
+        found = (figs.get(figs.region, m.id, year) for m in indicators)
+        return any(f is not None and (f.below_threshold or 0) > 0 for f in found)
+
+    return keep
+
+
 def regional_by_year(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMeta]) -> Table:
     """Regional figure of several indicators by year, each with its compact coverage.
 
@@ -162,19 +190,20 @@ def regional_by_year(figs: Figures, fmt: Formatter, indicators: Sequence[Indicat
     Returns:
         A table with one row per year.
     """
-    rows = [
+    rows, note = _drop_empty_years([
         Row(
             str(year),
             [cell(figs.get(figs.region, m.id, year), fmt, coverage="short") for m in indicators],
             key=str(year),
         )
         for year in figs.years
-    ]
+    ], fmt, _any_withheld(figs, indicators))
     return Table(
         id="t-regional-" + "-".join(m.id for m in indicators),
         caption=f"{figs.name(figs.region)}: regional figures by year, with coverage",
         columns=["Year", *(m.title for m in indicators)],
         rows=rows,
+        note=note,
     )
 
 
@@ -199,12 +228,14 @@ def regional_indicator(figs: Figures, fmt: Formatter, indicator: IndicatorMeta) 
                 figure.reporting or 0, figure.below_threshold or 0, figure.members or 0
             )
         rows.append(Row(str(year), [value, Cell(coverage, "text")], key=str(year)))
+    rows, note = _drop_empty_years(rows, fmt, _any_withheld(figs, [indicator]))
     return Table(
         id=f"t-regional-{indicator.id}",
         caption=f"{indicator.title}, {figs.name(figs.region)} ({indicator.unit})",
         columns=["Year", "Regional figure", "Coverage"],
         rows=rows,
         size="small",
+        note=note,
     )
 
 
@@ -223,16 +254,17 @@ def country_by_year(
     Returns:
         A table with one row per year.
     """
-    rows = [
+    rows, note = _drop_empty_years([
         Row(str(year), [cell(figs.get(country, m.id, year), fmt) for m in indicators], key=str(year))
         for year in figs.years
-    ]
+    ], fmt)
     return Table(
         id=id,
         caption=figs.name(country),
         columns=["Year", *(m.title for m in indicators)],
         rows=rows,
         size="small" if len(indicators) <= 3 else "",
+        note=note,
     )
 
 
@@ -282,15 +314,16 @@ def years_by_country(figs: Figures, fmt: Formatter, indicator: IndicatorMeta) ->
         A table with one row per year.
     """
     countries = [iso for iso, _ in figs.members] + [figs.region]
-    rows = [
+    rows, note = _drop_empty_years([
         Row(str(year), [cell(figs.get(c, indicator.id, year), fmt) for c in countries], key=str(year))
         for year in figs.years
-    ]
+    ], fmt)
     return Table(
         id=f"t-countries-{indicator.id}",
         caption=f"{indicator.title} by member ({indicator.unit})",
         columns=["Year", *(figs.name(c) for c in countries)],
         rows=rows,
+        note=note,
     )
 
 
