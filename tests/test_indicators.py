@@ -113,3 +113,20 @@ def test_same_results_on_duckdb_and_postgresql(glotip_store, request, tmp_path_f
         theirs = compute(other.ibis, region="ASEAN", years=(2003, 2021)).to_pandas()
     ours = compute(glotip_store.ibis, region="ASEAN", years=(2003, 2021)).to_pandas()
     pd.testing.assert_frame_equal(_canonical(ours), _canonical(theirs))
+
+
+def test_tipwatch_indicators_writes_the_tidy_table(glotip_store, tmp_path):
+    """The published country-years, read back from the command's own CSV output."""
+    from tipwatch.cli import main
+
+    out = tmp_path / "asean.csv"
+    assert main(["indicators", "--db", glotip_store.url, "--region", "ASEAN", "--years", "2003-2021",
+                 "--out", str(out)]) == 0
+    tidy = pd.read_csv(out, keep_default_na=False, na_values=[""])
+    assert list(tidy.columns)[:8] == ["country", "year", "indicator", "sex", "age", "form", "value", "status"]
+    assert figure(tidy, "THA", 2019, "persons_prosecuted")["value"] == 554
+    assert figure(tidy, "MMR", 2017, "persons_convicted")["value"] == 458
+    assert figure(tidy, "PHL", 2019, "detected_victims")["value"] == 2_041
+    sgp = figure(tidy, "SGP", 2019, "persons_convicted")
+    assert sgp["status"] == "below_threshold" and pd.isna(sgp["value"])
+    assert figure(tidy, "IDN", 2017, "conviction_ratio")["flag"] == "ratio_above_100"

@@ -54,7 +54,8 @@ def indicators_cmd(
     if fmt == "parquet":
         tidy.to_parquet(out_file, index=False)
     else:
-        text = tidy.to_csv(index=False) if fmt == "csv" else tidy.to_json(orient="records", indent=1)
+        text = (tidy.to_csv(index=False, float_format="%.10g") if fmt == "csv"
+                else tidy.to_json(orient="records", indent=1))
         if out_file is None:
             sys.stdout.write(text)
             return

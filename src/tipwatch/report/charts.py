@@ -110,7 +110,18 @@ def _config(chart: alt.TopLevelMixin, fmt: Formatter, description: str) -> Spec:
     chart = chart.configure_legend(labelFontSize=10, titleFontSize=10, orient="bottom",
                                    direction="horizontal", symbolSize=60, columns=4,
                                    labelLimit=220)
-    return chart.to_dict()
+    # Not validated here: Altair's JSON-schema validation costs more than drawing the chart, and
+    # the test suite validates every builder's output against the Vega-Lite schema.
+    return chart.to_dict(validate=False)
+
+
+def _isolated(values: Sequence[float | None]) -> list[bool]:
+    """Which values have no neighbour on either side: a line alone would not show them."""
+    present = [v is not None for v in values]
+    return [
+        here and not (i > 0 and present[i - 1]) and not (i + 1 < len(present) and present[i + 1])
+        for i, here in enumerate(present)
+    ]
 
 
 def _year_axis(figs: Figures, max_ticks: int = 8) -> alt.X:
@@ -184,12 +195,13 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
     reported, below = "members with a number", f"members with {WITHHELD} (not added)"
     rows: list[dict[str, Any]] = []
     for meta in indicators:
-        for year in figs.years:
-            figure = figs.get(figs.region, meta.id, year)
+        found = [figs.get(figs.region, meta.id, year) for year in figs.years]
+        values = [f.number if f else None for f in found]
+        for year, figure, value, dot in zip(figs.years, found, values, _isolated(values),
+                                            strict=True):
             # A row for every year, so that a year without a figure breaks the line.
-            rows.append({"panel": meta.title, "year": year, "layer": "line",
-                         "value": figure.number if figure else None,
-                         "label": _tooltip_value(figure, fmt)})
+            rows.append({"panel": meta.title, "year": year, "layer": "line", "value": value,
+                         "dot": dot, "label": _tooltip_value(figure, fmt)})
             if figure is not None and figure.has_coverage:
                 rows.append({"panel": meta.title, "year": year, "layer": "bar", "part": reported,
                              "members": figure.reporting, "order": 0})
@@ -217,13 +229,19 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
     line = (
         alt.Chart()
         .transform_filter(alt.datum.layer == "line")
-        .mark_line(color=REGION_COLOUR, strokeWidth=2, strokeJoin="round", invalid="break-paths-show-domains",
-                   point=alt.OverlayMarkDef(filled=True, size=16, color=REGION_COLOUR))
+        .mark_line(color=REGION_COLOUR, strokeWidth=2, strokeJoin="round",
+                   invalid="break-paths-show-domains")
         .encode(x=x, y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",~f", tickCount=4)),
                 tooltip=[alt.Tooltip("year:Q", format="d"), alt.Tooltip("label:N")])
     )
+    dots = (
+        alt.Chart()
+        .transform_filter((alt.datum.layer == "line") & alt.datum.dot)
+        .mark_point(filled=True, size=22, color=REGION_COLOUR, opacity=1)
+        .encode(x=x, y=alt.Y("value:Q"))
+    )
     chart = (
-        alt.layer(bars, line, data=alt.Data(values=rows))
+        alt.layer(bars, alt.layer(line, dots), data=alt.Data(values=rows))
         .resolve_scale(y="independent")
         .properties(width=width, height=130)
         .facet(facet=alt.Facet("panel:N", sort=[m.title for m in indicators], title=None),
@@ -327,21 +345,27 @@ def country_trend(
     """
     rows: list[dict[str, Any]] = []
     for meta in indicators:
-        for year in figs.years:
-            figure = figs.get(country, meta.id, year)
-            rows.append({"indicator": meta.title, "year": year,
-                         "value": figure.number if figure else None,
+        found = [figs.get(country, meta.id, year) for year in figs.years]
+        values = [f.number if f else None for f in found]
+        for year, figure, value, dot in zip(figs.years, found, values, _isolated(values),
+                                            strict=True):
+            rows.append({"indicator": meta.title, "year": year, "value": value, "dot": dot,
                          "withheld": bool(figure and figure.withheld),
                          "label": _tooltip_value(figure, fmt)})
     x = _year_axis(figs, max_ticks=20)
     colours = indicator_colours(indicators)
     line = (
         alt.Chart()
-        .mark_line(strokeWidth=2, strokeJoin="round", invalid="break-paths-show-domains",
-                   point=alt.OverlayMarkDef(filled=True, size=22))
+        .mark_line(strokeWidth=2, strokeJoin="round", invalid="break-paths-show-domains")
         .encode(x=x, y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",~f", tickCount=5)),
                 color=alt.Color("indicator:N", scale=colours, title=None),
                 tooltip=[alt.Tooltip("year:Q", format="d"), "indicator:N", "label:N"])
+    )
+    dots = (
+        alt.Chart()
+        .transform_filter(alt.datum.dot)
+        .mark_point(filled=True, size=28, opacity=1)
+        .encode(x=x, y=alt.Y("value:Q"), color=alt.Color("indicator:N", scale=colours, title=None))
     )
     withheld = (
         alt.Chart()
@@ -349,7 +373,7 @@ def country_trend(
         .mark_point(shape="triangle-up", filled=False, size=45, strokeWidth=1.5)
         .encode(x=x, y=alt.datum(0), color=alt.Color("indicator:N", scale=colours, title=None))
     )
-    chart = alt.layer(line, withheld, data=alt.Data(values=rows)).properties(
+    chart = alt.layer(line, dots, withheld, data=alt.Data(values=rows)).properties(
         width=PAGE_WIDTH - 60, height=170,
         title=alt.Title(f"△ on the axis: figure {WITHHELD}, withheld", fontSize=9,
                         fontWeight="normal", color="#555555", anchor="end", orient="bottom"),
@@ -383,14 +407,16 @@ def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMet
         for iso in countries:
             if not figs.has_data([meta.id], [iso]):
                 continue
-            for year in figs.years:
-                figure = figs.get(iso, meta.id, year)
-                value = figure.number if figure else None
+            found = [figs.get(iso, meta.id, year) for year in figs.years]
+            numbers = [f.number if f else None for f in found]
+            # An anomaly above the cap breaks the line and is drawn as a marker instead.
+            line = [None if v is not None and v > SHARE_CAP else v for v in numbers]
+            for year, figure, value, dot, drawn in zip(figs.years, found, numbers,
+                                                       _isolated(line), line, strict=True):
                 above = value is not None and value > SHARE_CAP
-                # An anomaly above the cap breaks the line and is drawn as a marker instead.
                 rows.append({
                     "panel": meta.title, "year": year, "country": figs.name(iso),
-                    "value": SHARE_CAP if above else value, "line": None if above else value,
+                    "value": SHARE_CAP if above else value, "line": drawn, "dot": dot,
                     "above": above, "label": _tooltip_value(figure, fmt),
                 })
     names = [figs.name(c) for c in countries]
@@ -404,12 +430,17 @@ def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMet
     y = alt.Y("value:Q", title=None, scale=scale, axis=axis)
     lines = (
         alt.Chart()
-        .mark_line(strokeWidth=1.2, strokeJoin="round", invalid="break-paths-show-domains",
-                   point=alt.OverlayMarkDef(filled=True, size=10))
+        .mark_line(strokeWidth=1.2, strokeJoin="round", invalid="break-paths-show-domains")
         .encode(x=x, y=alt.Y("line:Q", title=None, scale=scale, axis=axis), color=colour,
                 strokeWidth=alt.condition(alt.datum.country == figs.name(figs.region),
                                           alt.value(2.6), alt.value(1.2)),
                 tooltip=[alt.Tooltip("year:Q", format="d"), "country:N", "label:N"])
+    )
+    dots = (
+        alt.Chart()
+        .transform_filter(alt.datum.dot)
+        .mark_point(filled=True, size=16, opacity=1)
+        .encode(x=x, y=alt.Y("line:Q", title=None, scale=scale, axis=axis), color=colour)
     )
     above = (
         alt.Chart()
@@ -418,7 +449,7 @@ def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMet
         .encode(x=x, y=y)
     )
     chart = (
-        alt.layer(lines, above, data=alt.Data(values=rows))
+        alt.layer(lines, dots, above, data=alt.Data(values=rows))
         .properties(width=width, height=150)
         .facet(facet=alt.Facet("panel:N", sort=[m.title for m in indicators], title=None),
                columns=columns, spacing={"row": 14, "column": 20})

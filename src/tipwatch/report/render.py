@@ -8,6 +8,7 @@ input gives byte-identical HTML (no timestamps, no random ids).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -56,6 +57,11 @@ class Chart:
     def alt(self) -> str:
         """The chart's alternative text."""
         return str(self.spec.get("description", ""))
+
+    @property
+    def data_uri(self) -> str:
+        """The SVG as a ``data:`` URI, for the PDF's ``<img>``."""
+        return "data:image/svg+xml;base64," + base64.b64encode(str(self.svg).encode()).decode()
 
 
 @dataclass
@@ -112,14 +118,16 @@ def render_report(
         raise ValueError(f"Unknown report format {', '.join(unknown)}; use html or pdf.")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    page = render_html(inp, locale=locale)
+    document = build_document(inp, locale=locale)
     written: dict[str, Path] = {}
     if "html" in formats:
         written["html"] = out_dir / HTML_NAME
-        written["html"].write_text(page, encoding="utf-8")
+        written["html"].write_text(_page(document, inline_svg=True), encoding="utf-8")
     if "pdf" in formats:
         written["pdf"] = out_dir / PDF_NAME
-        _write_pdf(page, written["pdf"])
+        # Same page, but each chart as an <img>: inline SVG elements would go through
+        # WeasyPrint's CSS cascade one by one (about a second for the full report).
+        _write_pdf(_page(document, inline_svg=False), written["pdf"])
     return written
 
 
@@ -131,15 +139,33 @@ def render_html(inp: ReportInput, *, locale: str = "en") -> str:
         locale: Babel locale for numbers and dates.
 
     Returns:
-        The HTML text.
+        The HTML text, as written to ``index.html``.
+    """
+    return _page(build_document(inp, locale=locale), inline_svg=True)
+
+
+def build_document(inp: ReportInput, *, locale: str = "en") -> dict[str, Any]:
+    """Build the document model the templates print, with every chart drawn.
+
+    Args:
+        inp: The released figures and their metadata.
+        locale: Babel locale for numbers and dates.
+
+    Returns:
+        The title, overview, chapters, profiles and annex, ready for the templates.
     """
     fmt = Formatter(locale)
-    figs = Figures(inp)
-    document = _Document(figs, fmt).build()
+    document = _Document(Figures(inp), fmt).build()
+    document["fmt"] = fmt
     _draw(document["charts"])
+    return document
+
+
+def _page(document: dict[str, Any], *, inline_svg: bool) -> str:
     template = _environment().get_template("report.html.j2")
     css = resources.files("tipwatch.report").joinpath("static", "report.css").read_text("utf-8")
-    return template.render(doc=document, css=Markup(css), fmt=fmt, F=F)
+    return template.render(doc=document, css=Markup(css), fmt=document["fmt"], F=F,
+                           inline_svg=inline_svg)
 
 
 def _write_pdf(page: str, target: Path) -> None:
@@ -288,7 +314,7 @@ class _Document:
         }
         if not present:
             return result
-        counts, percents = figs.counts(present), figs.percents(present)
+        counts = figs.counts(present)
         regional_counts = [m for m in counts if figs.has_data([m.id], [figs.region])]
         if regional_counts:
             chart = self.chart(f"fig-component-{component.id}",
@@ -296,11 +322,8 @@ class _Document:
                                charts.regional_trend(figs, fmt, regional_counts))
             tables = [self.table(T.regional_indicator(figs, fmt, m)) for m in regional_counts]
             result["exhibits"].append(Exhibit(chart, tables, layout="side"))
-        if percents:
-            chart = self.chart(f"fig-component-{component.id}-shares",
-                               f"{component.title}: shares and ratios by member",
-                               charts.share_lines(figs, fmt, percents))
-            result["exhibits"].append(Exhibit(chart, data_note="the member tables below"))
+        # Shares and ratios are charted once, in the overview (one chart per extra chapter would
+        # cost print time for the same lines); here they are in the member tables.
         for iso, name in figs.members:
             mine = [m for m in present if figs.has_data([m.id], [iso])]
             if not mine:
