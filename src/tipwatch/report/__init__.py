@@ -1,7 +1,8 @@
-"""The regional Progress Report: released figures laid out as HTML and PDF.
+"""The regional Progress Report: released figures in, HTML and PDF out.
 
-``render_report(inp, out_dir)`` is the renderer's public surface (`tipwatch.report.render`);
-`tipwatch.report.charts` exposes the Vega-Lite builders for reuse on the web page.
+`build_input` gathers what a report shows (`tipwatch.report.build`); `render_report` lays it out
+(`tipwatch.report.render`); `write_report` does both. `tipwatch.report.charts` exposes the
+Vega-Lite chart builders for reuse on the web page.
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ from typing import Any
 
 __all__ = ["build_input", "render_report", "write_report"]
 
+_HOMES = {
+    "build_input": "tipwatch.report.build",
+    "write_report": "tipwatch.report.build",
+    "render_report": "tipwatch.report.render",
+}
+
 
 def __getattr__(name: str) -> Any:
-    # Lazy: the renderer pulls in Altair and vl-convert, which a CLI start-up should not pay for.
-    if name == "render_report":
-        from tipwatch.report.render import render_report
+    # Lazy: the builder pulls in ibis and the store, the renderer Altair and vl-convert; a CLI
+    # start-up (or a test of one of them) should not pay for the other.
+    if name in _HOMES:
+        from importlib import import_module
 
-        return render_report
-    if name in ("build_input", "write_report", "snapshot_hash"):
-        from tipwatch.report import build
-
-        return getattr(build, name)
+        return getattr(import_module(_HOMES[name]), name)
     raise AttributeError(f"module 'tipwatch.report' has no attribute {name!r}")

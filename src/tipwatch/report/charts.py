@@ -7,7 +7,8 @@ inline SVG with that text as its accessible name, without a browser (vl-convert 
 embedded engine).
 
 Charts plot released figures only. A source's ``<5`` is drawn as a marker, never as a value;
-regional lines are drawn together with how many members they are made of.
+regional lines are drawn together with how many members they are made of; a line breaks where a
+year has no figure instead of bridging the gap.
 """
 
 from __future__ import annotations
@@ -16,20 +17,25 @@ import hashlib
 import html
 import json
 import re
+import subprocess
+import sys
+import textwrap
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import altair as alt
 import vl_convert as vlc
 
 from tipwatch.report.figures import Figure, Figures
-from tipwatch.report.fmt import WITHHELD, Formatter
+from tipwatch.report.fmt import WITHHELD, Formatter, is_percent
 from tipwatch.report.model import IndicatorMeta
 
 FONT = "DejaVu Sans"
 # A4 minus 2 x 18 mm margins is 174 mm, about 650 CSS px: charts are drawn at print size.
 PAGE_WIDTH = 620
-# Tableau 10: distinguishable in print and for the common colour-vision deficiencies.
+# Tableau 10: a categorical palette that stays distinct in print.
 PALETTE = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
@@ -43,6 +49,9 @@ LIGHT = "#d5dae0"
 SHARE_CAP = 100.0
 
 Spec = dict[str, Any]
+# Charts name their data and the rows are attached to the finished spec: Altair deep-copies
+# inline data at every layer(), facet() and configure() call, which costs more than the drawing.
+_DATA = alt.NamedData(name="figures")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -59,11 +68,119 @@ def svg(spec: Spec) -> str:
     Returns:
         The SVG markup, ready to inline in HTML. The same spec always gives the same bytes.
     """
-    markup = vlc.vegalite_to_svg(spec)
+    return _finish(spec, vlc.vegalite_to_svg(spec))
+
+
+def _finish(spec: Spec, markup: str) -> str:
     canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
     prefix = "c" + hashlib.sha256(canonical.encode()).hexdigest()[:10]
     markup = _renumber_ids(markup, prefix)
     return _label(markup, str(spec.get("description", "")))
+
+
+# The helper process: plain vl-convert over JSON lines. Run with ``python -c`` so it needs nothing
+# but vl-convert (no import of tipwatch, no re-run of the caller's script as multiprocessing's
+# "spawn" would do).
+_HELPER = (
+    "import json, sys\n"
+    "import vl_convert\n"
+    "for line in sys.stdin:\n"
+    "    sys.stdout.write(json.dumps(vl_convert.vegalite_to_svg(json.loads(line))) + '\\n')\n"
+    "    sys.stdout.flush()\n"
+)
+
+
+# Seconds the helper may still need once this process has drawn its share; far more than a chart.
+HELPER_TIMEOUT = 60
+
+
+class SvgRenderer:
+    """Renders many specs to SVG on two cores: half here, half in a helper process.
+
+    vl-convert takes 0.1–0.2 s per chart and holds the GIL, so a report's charts are the second
+    largest cost after WeasyPrint. Start the renderer early (the helper's start-up then overlaps
+    with building the specs); `render` falls back to this process alone if the helper fails.
+    Use it as a context manager so the helper always ends.
+    """
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[str] | None = None
+        # Only a real Python interpreter can run the helper (not, say, an embedding server).
+        if not Path(sys.executable).name.lower().startswith("python"):
+            return
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", _HELPER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
+            )
+        except OSError:
+            self._proc = None
+
+    def __enter__(self) -> SvgRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the helper process."""
+        if self._proc is not None:
+            if self._proc.stdin and not self._proc.stdin.closed:
+                self._proc.stdin.close()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+
+    def render(self, specs: Sequence[Spec]) -> list[str]:
+        """Render specs to SVG, as `svg` would, in the same order.
+
+        Args:
+            specs: Vega-Lite specs.
+
+        Returns:
+            One SVG per spec; byte-identical to ``svg(spec)``.
+        """
+        proc = self._proc
+        if proc is None or len(specs) < 4:
+            return [svg(spec) for spec in specs]
+        out: dict[int, str] = {}
+        # Work from both ends: the helper takes charts from the front, one at a time, this
+        # process from the back, until they meet. That balances itself whatever the charts cost.
+        lock = threading.Lock()
+        ends = {"front": 0, "back": len(specs) - 1}
+
+        def take(end: str) -> int | None:
+            with lock:
+                if ends["front"] > ends["back"]:
+                    return None
+                index = ends[end]
+                ends[end] += 1 if end == "front" else -1
+                return index
+
+        def helper() -> None:
+            while (index := take("front")) is not None:
+                try:
+                    proc.stdin.write(json.dumps(specs[index]) + "\n")  # type: ignore[union-attr]
+                    proc.stdin.flush()  # type: ignore[union-attr]
+                    line = proc.stdout.readline()  # type: ignore[union-attr]
+                    out[index] = _finish(specs[index], json.loads(line))
+                except (OSError, ValueError):
+                    return  # the helper died: its chart is drawn below
+
+        thread = threading.Thread(target=helper, daemon=True)
+        thread.start()
+        while (index := take("back")) is not None:
+            out[index] = svg(specs[index])
+        thread.join(timeout=HELPER_TIMEOUT)
+        if thread.is_alive():  # a stuck helper: end it; its pending chart is drawn here
+            proc.kill()
+            thread.join()
+        self.close()
+        # Whatever the helper did not deliver is drawn here.
+        return [out[i] if i in out else svg(specs[i]) for i in range(len(specs))]
 
 
 def _renumber_ids(markup: str, prefix: str) -> str:
@@ -95,24 +212,36 @@ def _label(markup: str, description: str) -> str:
 # Shared pieces
 
 
-def _config(chart: alt.TopLevelMixin, fmt: Formatter, description: str) -> Spec:
-    chart = chart.properties(description=description).configure(
-        font=FONT,
-        locale={"number": fmt.d3_number_locale()},
-        padding=4,
-    )
-    chart = chart.configure_view(stroke=None).configure_axis(
-        labelFontSize=10, titleFontSize=10, titleFontWeight="normal", gridColor="#e6e9ed",
-        domainColor="#8a939c", tickColor="#8a939c", labelColor="#333333", titleColor="#333333",
-    )
-    chart = chart.configure_header(labelFontSize=11, labelFontWeight="bold", title=None,
-                                   labelLimit=PAGE_WIDTH // 2)
-    chart = chart.configure_legend(labelFontSize=10, titleFontSize=10, orient="bottom",
-                                   direction="horizontal", symbolSize=60, columns=4,
-                                   labelLimit=220)
+def _config(
+    chart: alt.TopLevelMixin, fmt: Formatter, description: str, rows: list[dict[str, Any]]
+) -> Spec:
+    # Config, description and data are set on the finished dict rather than through Altair's
+    # configure_*() chain: each chained call deep-copies the whole chart.
     # Not validated here: Altair's JSON-schema validation costs more than drawing the chart, and
     # the test suite validates every builder's output against the Vega-Lite schema.
-    return chart.to_dict(validate=False)
+    spec = chart.to_dict(validate=False)
+    spec["description"] = description
+    spec["config"] = {**spec.get("config", {}), **_CONFIG,
+                      "locale": {"number": fmt.d3_number_locale()}}
+    spec["datasets"] = {_DATA.name: rows}
+    return spec
+
+
+_CONFIG: dict[str, Any] = {
+    "font": FONT,
+    "padding": 4,
+    "view": {"stroke": None, "continuousWidth": 300, "continuousHeight": 200},
+    "axis": {
+        "labelFontSize": 10, "titleFontSize": 10, "titleFontWeight": "normal",
+        "gridColor": "#e6e9ed", "domainColor": "#8a939c", "tickColor": "#8a939c",
+        "labelColor": "#333333", "titleColor": "#333333",
+    },
+    "header": {"labelFontSize": 11, "labelFontWeight": "bold", "labelLimit": 0},
+    "legend": {
+        "labelFontSize": 10, "titleFontSize": 10, "orient": "bottom", "direction": "horizontal",
+        "symbolSize": 60, "columns": 3, "labelLimit": 170,
+    },
+}
 
 
 def _isolated(values: Sequence[float | None]) -> list[bool]:
@@ -135,6 +264,36 @@ def _year_axis(figs: Figures, max_ticks: int = 8) -> alt.X:
         scale=alt.Scale(domain=[first, last], nice=False, padding=8),
         axis=alt.Axis(format="d", values=ticks, labelOverlap=True, grid=False),
     )
+
+
+def _panels(
+    panel: alt.LayerChart,
+    indicators: Sequence[IndicatorMeta],
+    columns: int,
+    spacing: dict[str, int],
+    resolve: alt.Resolve | None = None,
+) -> alt.FacetChart:
+    # One constructor call instead of .facet().resolve_*(): every chained call deep-copies.
+    return alt.FacetChart(
+        data=_DATA,
+        spec=panel,
+        facet=alt.Facet("panel:N", sort=[_panel(m, indicators) for m in indicators], title=None,
+                        header=alt.Header(labelExpr="split(datum.value, '|')")),
+        columns=columns,
+        spacing=spacing,
+        resolve=resolve if resolve is not None else alt.Undefined,
+    )
+
+
+def _panel(meta: IndicatorMeta, indicators: Sequence[IndicatorMeta]) -> str:
+    """A panel's title, wrapped to its panel's width ("|" marks a line break).
+
+    Vega does not wrap header labels, and an unwrapped long title would widen its column (and
+    the whole chart, which the page then shrinks).
+    """
+    columns = _panel_columns(len(indicators))
+    chars = max(14, (PAGE_WIDTH // columns - 40) // 7)  # about 7 px per bold 11 px character
+    return "|".join(textwrap.wrap(meta.title, chars))
 
 
 def _panel_columns(count: int) -> int:
@@ -178,7 +337,7 @@ def _trend_phrase(series: Sequence[Figure], fmt: Formatter) -> str:
 
 
 def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMeta]) -> Spec:
-    """Regional figure of each count indicator over the years, with its coverage underneath.
+    """Regional figure of each indicator over the years, with its coverage underneath.
 
     One panel per indicator: the line is the regional figure (right-hand bars share the panel):
     grey bars count the members whose number it adds up, orange bars stacked on them the members
@@ -187,12 +346,13 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
     Args:
         figs: The figures.
         fmt: The formatter.
-        indicators: Count indicators, one panel each.
+        indicators: Indicators, one panel each: all counts, or all percentages.
 
     Returns:
         A Vega-Lite spec with its alternative text in ``description``.
     """
-    reported, below = "members with a number", f"members with {WITHHELD} (not added)"
+    reported = "members with a number"
+    below = f"members with {WITHHELD}, not added"
     rows: list[dict[str, Any]] = []
     for meta in indicators:
         found = [figs.get(figs.region, meta.id, year) for year in figs.years]
@@ -200,24 +360,28 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
         for year, figure, value, dot in zip(figs.years, found, values, _isolated(values),
                                             strict=True):
             # A row for every year, so that a year without a figure breaks the line.
-            rows.append({"panel": meta.title, "year": year, "layer": "line", "value": value,
+            rows.append({"panel": _panel(meta, indicators), "year": year, "layer": "line", "value": value,
                          "dot": dot, "label": _tooltip_value(figure, fmt)})
             if figure is not None and figure.has_coverage:
-                rows.append({"panel": meta.title, "year": year, "layer": "bar", "part": reported,
+                rows.append({"panel": _panel(meta, indicators), "year": year, "layer": "bar", "part": reported,
                              "members": figure.reporting, "order": 0})
                 if figure.below_threshold:
-                    rows.append({"panel": meta.title, "year": year, "layer": "bar", "part": below,
+                    rows.append({"panel": _panel(meta, indicators), "year": year, "layer": "bar", "part": below,
                                  "members": figure.below_threshold, "order": 1})
     columns = _panel_columns(len(indicators))
-    width = (PAGE_WIDTH - 90 * columns) // columns
+    width = (PAGE_WIDTH - 64 * columns) // columns
     x = _year_axis(figs)
+    # Shares and ratios get a "%" on their axis; one chart holds either counts or percentages.
+    percent = all(is_percent(m.unit) for m in indicators)
+    value_axis = alt.Axis(format=",~f", tickCount=4,
+                          labelExpr="datum.label + '%'" if percent else alt.Undefined)
     bars = (
         alt.Chart()
         .transform_filter(alt.datum.layer == "bar")
         .mark_bar(size=max(2, min(7, int(width * 0.6) // len(figs.years))))
         .encode(
             x=x,
-            y=alt.Y("members:Q", title="members", stack="zero",
+            y=alt.Y("members:Q", title=None, stack="zero",
                     scale=alt.Scale(domain=[0, _max_members(figs)], nice=False),
                     axis=alt.Axis(orient="right", grid=False, values=_member_ticks(figs),
                                   format="d", titleColor=GREY, labelColor=GREY)),
@@ -231,7 +395,7 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
         .transform_filter(alt.datum.layer == "line")
         .mark_line(color=REGION_COLOUR, strokeWidth=2, strokeJoin="round",
                    invalid="break-paths-show-domains")
-        .encode(x=x, y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",~f", tickCount=4)),
+        .encode(x=x, y=alt.Y("value:Q", title=None, axis=value_axis),
                 tooltip=[alt.Tooltip("year:Q", format="d"), alt.Tooltip("label:N")])
     )
     dots = (
@@ -241,13 +405,12 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
         .encode(x=x, y=alt.Y("value:Q"))
     )
     chart = (
-        alt.layer(bars, alt.layer(line, dots), data=alt.Data(values=rows))
-        .resolve_scale(y="independent")
-        .properties(width=width, height=130)
-        .facet(facet=alt.Facet("panel:N", sort=[m.title for m in indicators], title=None),
-               columns=columns, spacing={"row": 16, "column": 20})
-        .resolve_scale(y="independent")
-        .resolve_axis(x="independent")
+        _panels(alt.LayerChart(layer=[bars, alt.LayerChart(layer=[line, dots])],
+                               resolve=alt.Resolve(scale=alt.ScaleResolveMap(y="independent")),
+                               width=width, height=130),
+                indicators, columns, {"row": 16, "column": 20},
+                alt.Resolve(scale=alt.ScaleResolveMap(y="independent"),
+                            axis=alt.AxisResolveMap(x="independent")))
     )
     phrases = [
         f"{m.title.lower()} {_trend_phrase(figs.series(figs.region, m.id), fmt)}"
@@ -256,9 +419,10 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
     description = (
         f"Line charts of the regional figures of {figs.name(figs.region)}, "
         f"{fmt.year_range((figs.years[0], figs.years[-1]))}: " + "; ".join(phrases)
-        + f"; bars count the members whose figures each year adds up, and those with {WITHHELD}."
+        + f"; bars (right axis) count the members whose figures each year adds up, and those "
+        f"with {WITHHELD}."
     )
-    return _config(chart, fmt, description)
+    return _config(chart, fmt, description, rows)
 
 
 def country_comparison(
@@ -282,7 +446,8 @@ def country_comparison(
         for iso, name in figs.members:
             figure = figs.get(iso, meta.id, year)
             value = figure.number if figure else None
-            rows.append({"panel": meta.title, "country": name, "value": value,
+            rows.append({"panel": _panel(meta, indicators), "indicator": meta.title,
+                         "country": name, "value": value,
                          "label": _tooltip_value(figure, fmt), "pos": value or 0})
     names = [name for _, name in figs.members]
     columns = _panel_columns(len(indicators))
@@ -292,17 +457,15 @@ def country_comparison(
     bars = alt.Chart().mark_bar(height=9).encode(
         x=alt.X("value:Q", title=None, axis=alt.Axis(format=",~f", tickCount=3)),
         y=y,
-        color=alt.Color("panel:N", scale=colours, legend=None),
+        color=alt.Color("indicator:N", scale=colours, legend=None),
     )
     labels = alt.Chart().mark_text(align="left", dx=3, fontSize=9, color="#333333").encode(
         x=alt.X("pos:Q"), y=y, text="label:N"
     )
     chart = (
-        alt.layer(bars, labels, data=alt.Data(values=rows))
-        .properties(width=width, height=14 * len(names))
-        .facet(facet=alt.Facet("panel:N", sort=[m.title for m in indicators], title=None),
-               columns=columns, spacing={"row": 12, "column": 16})
-        .resolve_scale(x="independent")
+        _panels(alt.LayerChart(layer=[bars, labels], width=width, height=14 * len(names)),
+                indicators, columns, {"row": 12, "column": 16},
+                alt.Resolve(scale=alt.ScaleResolveMap(x="independent")))
     )
     phrases = []
     for meta in indicators:
@@ -323,7 +486,7 @@ def country_comparison(
             phrase += f", {WITHHELD} in {', '.join(withheld)}"
         phrases.append(phrase)
     description = f"Bar charts comparing members in {year}: " + "; ".join(phrases) + "."
-    return _config(chart, fmt, description)
+    return _config(chart, fmt, description, rows)
 
 
 def country_trend(
@@ -358,7 +521,9 @@ def country_trend(
         alt.Chart()
         .mark_line(strokeWidth=2, strokeJoin="round", invalid="break-paths-show-domains")
         .encode(x=x, y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",~f", tickCount=5)),
-                color=alt.Color("indicator:N", scale=colours, title=None),
+                # Two legend columns: indicator titles are long and the chart is page-wide.
+                color=alt.Color("indicator:N", scale=colours, title=None,
+                                legend=alt.Legend(columns=2, labelLimit=PAGE_WIDTH // 2 - 30)),
                 tooltip=[alt.Tooltip("year:Q", format="d"), "indicator:N", "label:N"])
     )
     dots = (
@@ -373,8 +538,8 @@ def country_trend(
         .mark_point(shape="triangle-up", filled=False, size=45, strokeWidth=1.5)
         .encode(x=x, y=alt.datum(0), color=alt.Color("indicator:N", scale=colours, title=None))
     )
-    chart = alt.layer(line, dots, withheld, data=alt.Data(values=rows)).properties(
-        width=PAGE_WIDTH - 60, height=170,
+    chart = alt.layer(line, dots, withheld, data=_DATA).properties(
+        width=PAGE_WIDTH - 60, height=150,
         title=alt.Title(f"△ on the axis: figure {WITHHELD}, withheld", fontSize=9,
                         fontWeight="normal", color="#555555", anchor="end", orient="bottom"),
     )
@@ -384,7 +549,7 @@ def country_trend(
         f"Line chart of {figs.name(country)}, "
         f"{fmt.year_range((figs.years[0], figs.years[-1]))}: " + "; ".join(phrases) + "."
     )
-    return _config(chart, fmt, description)
+    return _config(chart, fmt, description, rows)
 
 
 def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMeta]) -> Spec:
@@ -415,7 +580,7 @@ def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMet
                                                        _isolated(line), line, strict=True):
                 above = value is not None and value > SHARE_CAP
                 rows.append({
-                    "panel": meta.title, "year": year, "country": figs.name(iso),
+                    "panel": _panel(meta, indicators), "year": year, "country": figs.name(iso),
                     "value": SHARE_CAP if above else value, "line": drawn, "dot": dot,
                     "above": above, "label": _tooltip_value(figure, fmt),
                 })
@@ -449,10 +614,8 @@ def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMet
         .encode(x=x, y=y)
     )
     chart = (
-        alt.layer(lines, dots, above, data=alt.Data(values=rows))
-        .properties(width=width, height=150)
-        .facet(facet=alt.Facet("panel:N", sort=[m.title for m in indicators], title=None),
-               columns=columns, spacing={"row": 14, "column": 20})
+        _panels(alt.LayerChart(layer=[lines, dots, above], width=width, height=150),
+                indicators, columns, {"row": 14, "column": 20})
     )
     phrases = []
     for meta in indicators:
@@ -477,7 +640,7 @@ def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMet
     tail = (f"; {flagged} value{'s' if flagged != 1 else ''} above 100% drawn at the top edge"
             if flagged else "")
     description = "Line charts of percentages by member: " + "; ".join(phrases) + tail + "."
-    return _config(chart, fmt, description)
+    return _config(chart, fmt, description, rows)
 
 
 def _tooltip_value(figure: Figure | None, fmt: Formatter) -> str:
@@ -496,7 +659,7 @@ def _member_ticks(figs: Figures) -> list[int]:
 def _max_members(figs: Figures) -> int:
     counts = [
         f.members
-        for m in figs.inp.indicators
+        for m in figs.indicators
         for f in figs.series(figs.region, m.id)
         if f.members is not None
     ]

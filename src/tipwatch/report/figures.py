@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tipwatch.report.fmt import is_percent
 from tipwatch.report.model import IndicatorMeta, ReportInput
@@ -17,8 +17,10 @@ from tipwatch.report.model import IndicatorMeta, ReportInput
 BELOW_THRESHOLD = "below_threshold"
 MISSING = "missing"
 SUPPRESSED = "suppressed"
+# Assembled from several source rows of which some were <5, so it cannot be added up.
+INCOMPLETE = "incomplete"
 # Statuses that carry no number even when a value happens to be present.
-_NO_NUMBER = frozenset({BELOW_THRESHOLD, MISSING, SUPPRESSED})
+_NO_NUMBER = frozenset({BELOW_THRESHOLD, MISSING, SUPPRESSED, INCOMPLETE})
 # A row is the headline figure when it is not broken down by any of these.
 _BREAKDOWNS = ("sex", "age", "form")
 TOTAL = "total"
@@ -82,8 +84,27 @@ class Figure:
         return self.reporting is not None and self.members is not None
 
 
+def short_name(inp: ReportInput) -> str:
+    """The region's name for running text and tables: "ASEAN" rather than its long form.
+
+    Args:
+        inp: The report input.
+
+    Returns:
+        The region id when it is an acronym and the full name is long, else the full name.
+    """
+    rid, name = inp.region_id, inp.region_name
+    acronym = rid.isalpha() and rid.isupper() and 3 <= len(rid) <= 8
+    return rid if acronym and len(name) > 20 else name
+
+
 class Figures:
-    """The headline (not broken down) figures of a `ReportInput`, indexed for lookup.
+    """The headline figures of a `ReportInput`, indexed for lookup.
+
+    A headline figure is one not broken down (sex, age and form all ``total``). An indicator that
+    only exists broken down along one of its breakdowns (the share of victims by form of
+    exploitation) is shown as one column per category instead: ``victims_form_share:other``,
+    titled "Share of victims by form: other". `indicators` lists what the report shows.
 
     Args:
         inp: The report input.
@@ -95,39 +116,65 @@ class Figures:
         self.years: list[int] = list(range(inp.years[0], inp.years[1] + 1))
         self.members: list[tuple[str, str]] = list(inp.members)
         self._names = {iso: name for iso, name in inp.members}
-        self._names[inp.region_id] = inp.region_name
+        self._names[inp.region_id] = short_name(inp)
         self.meta: dict[str, IndicatorMeta] = {m.id: m for m in inp.indicators}
+        self.inp_ids = frozenset(self.meta)
         self._cells: dict[tuple[str, str, int], Figure] = {}
-        self._index(inp)
+        self.indicators: list[IndicatorMeta] = self._index(inp)
 
-    def _index(self, inp: ReportInput) -> None:
+    def _index(self, inp: ReportInput) -> list[IndicatorMeta]:
         tidy = inp.tidy
-        mask = tidy["year"].between(inp.years[0], inp.years[1])
-        for column in _BREAKDOWNS:
-            if column in tidy.columns:
-                mask &= tidy[column].fillna(TOTAL).eq(TOTAL)
-        rows = tidy.loc[mask]
+        rows = tidy.loc[tidy["year"].between(inp.years[0], inp.years[1])]
+        present = [c for c in _BREAKDOWNS if c in rows.columns]
+        headline: set[str] = set()
+        split: dict[str, dict[str, dict[str, list[dict]]]] = {}
         for row in rows.to_dict("records"):
             indicator = str(row["indicator"])
-            meta = self.meta.get(indicator)
-            unit = row.get("unit")
-            if not isinstance(unit, str) or not unit:
-                unit = meta.unit if meta else ""
-            flag = row.get("flag")
-            figure = Figure(
-                country=str(row["country"]),
-                year=int(row["year"]),
-                indicator=indicator,
-                value=_num(row.get("value")),
-                status=str(row.get("status") or MISSING),
-                unit=unit,
-                flag=flag if isinstance(flag, str) and flag else None,
-                reporting=_count(row.get("reporting")),
-                below_threshold=_count(row.get("below_threshold")),
-                members=_count(row.get("members")),
-            )
-            # The privacy layer releases one headline row per key; keep the first if not.
-            self._cells.setdefault((figure.country, indicator, figure.year), figure)
+            broken = [(c, str(row[c])) for c in present if str(row[c] or TOTAL) != TOTAL]
+            if not broken:
+                headline.add(indicator)
+                self._add(indicator, row)
+            elif len(broken) == 1:
+                column, category = broken[0]
+                split.setdefault(indicator, {}).setdefault(column, {}).setdefault(
+                    category, []).append(row)
+        shown: list[IndicatorMeta] = []
+        for meta in inp.indicators:
+            parts = split.get(meta.id, {})
+            dimension = next((c for c in meta.breakdowns if c in parts), None)
+            if meta.id in headline or dimension is None:
+                shown.append(meta)
+                continue
+            # Categories in code order, "other" last: the order a reader expects.
+            for category in sorted(parts[dimension], key=lambda c: (c == "other", c)):
+                sub = replace(meta, id=f"{meta.id}:{category}",
+                              title=f"{meta.title}: {category.replace('_', ' ')}")
+                self.meta[sub.id] = sub
+                shown.append(sub)
+                for row in parts[dimension][category]:
+                    self._add(sub.id, row)
+        return shown
+
+    def _add(self, indicator: str, row: dict) -> None:
+        meta = self.meta.get(indicator) or self.meta.get(indicator.split(":")[0])
+        unit = row.get("unit")
+        if not isinstance(unit, str) or not unit:
+            unit = meta.unit if meta else ""
+        flag = row.get("flag")
+        figure = Figure(
+            country=str(row["country"]),
+            year=int(row["year"]),
+            indicator=indicator,
+            value=_num(row.get("value")),
+            status=str(row.get("status") or MISSING),
+            unit=unit,
+            flag=flag if isinstance(flag, str) and flag else None,
+            reporting=_count(row.get("reporting")),
+            below_threshold=_count(row.get("below_threshold")),
+            members=_count(row.get("members")),
+        )
+        # The privacy layer releases one row per key; keep the first if not.
+        self._cells.setdefault((figure.country, indicator, figure.year), figure)
 
     def name(self, country: str) -> str:
         """Display name of a member or of the region.
@@ -194,7 +241,7 @@ class Figures:
             The indicators' metadata.
         """
         countries = None if country is None else [country]
-        return [m for m in self.inp.indicators if self.has_data([m.id], countries)]
+        return [m for m in self.indicators if self.has_data([m.id], countries)]
 
     @staticmethod
     def counts(indicators: Sequence[IndicatorMeta]) -> list[IndicatorMeta]:

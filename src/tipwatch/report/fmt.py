@@ -7,7 +7,6 @@ for ``f"{value:,}"`` across the renderer.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +21,8 @@ WITHHELD = "<5"
 MISSING = "–"
 # Figures removed by the privacy layer for this audience (not the same as a source's "<5").
 SUPPRESSED = "x"
+# A figure assembled from parts of which some were "<5", so it could not be added up.
+INCOMPLETE = "i"
 # Printed after a figure that carries an anomaly flag; the flag's note explains it.
 FLAG_MARK = "⚠"
 
@@ -39,10 +40,6 @@ def is_percent(unit: str | None) -> bool:
         True when values in this unit are percentages on a 0–100 scale.
     """
     return (unit or "").strip().lower() in PERCENT_UNITS
-
-
-def _is_nan(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ input gives byte-identical HTML (no timestamps, no random ids).
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -21,7 +21,7 @@ from markupsafe import Markup
 from tipwatch.report import charts
 from tipwatch.report import fmt as F
 from tipwatch.report import tables as T
-from tipwatch.report.figures import BELOW_THRESHOLD, SUPPRESSED, Figures
+from tipwatch.report.figures import BELOW_THRESHOLD, INCOMPLETE, SUPPRESSED, Figures, short_name
 from tipwatch.report.fmt import Formatter
 from tipwatch.report.model import ComponentMeta, IndicatorMeta, ReportInput
 from tipwatch.report.tables import Table
@@ -30,9 +30,9 @@ FORMATS = ("html", "pdf")
 HTML_NAME = "index.html"
 PDF_NAME = "report.pdf"
 # Settings keys that may name the tipwatch version, in the order they are looked for.
-_VERSION_KEYS = ("tipwatch_version", "tipwatch", "version")
-# Short labels of anomaly flags for the country profiles' status notes.
-FLAG_LABELS = {"ratio_above_100": "period ratio above 100%"}
+_VERSION_KEYS = ("tipwatch version", "tipwatch_version", "tipwatch", "version")
+# Settings worth a place on the title page (matched as parts of the key); the annex lists all.
+_TITLE_SETTINGS = ("audience", "snapshot", "generated", "date")
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Chart:
         caption: Caption without the "Figure N." prefix.
         spec: The Vega-Lite spec (its ``description`` is the alternative text).
         number: Figure number in reading order.
-        svg: The inline SVG, filled in by `_draw`.
+        svg: The inline SVG, filled in by `build_document`.
     """
 
     id: str
@@ -155,9 +155,13 @@ def build_document(inp: ReportInput, *, locale: str = "en") -> dict[str, Any]:
         The title, overview, chapters, profiles and annex, ready for the templates.
     """
     fmt = Formatter(locale)
-    document = _Document(Figures(inp), fmt).build()
-    document["fmt"] = fmt
-    _draw(document["charts"])
+    # Started first, so that the helper process warms up while the specs are being built.
+    with charts.SvgRenderer() as renderer:
+        document = _Document(Figures(inp), fmt).build()
+        document["fmt"] = fmt
+        drawn = renderer.render([chart.spec for chart in document["charts"]])
+    for chart, markup in zip(document["charts"], drawn, strict=True):
+        chart.svg = Markup(markup)
     return document
 
 
@@ -184,11 +188,6 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-
-
-def _draw(all_charts: Iterable[Chart]) -> None:
-    for chart in all_charts:
-        chart.svg = Markup(charts.svg(chart.spec))
 
 
 class _Document:
@@ -219,7 +218,9 @@ class _Document:
         inp, fmt = self.inp, self.fmt
         years = fmt.year_range(inp.years)
         name = inp.region_name
-        region_phrase = name if name.lower().endswith("region") else f"{name} Region"
+        # "the ASEAN Region", as in 2011, rather than "the Association of ... Nations Region".
+        short = short_name(inp)
+        region_phrase = short if short.lower().endswith("region") else f"{short} Region"
         overview = self.overview()
         components = [self.component(c) for c in inp.components]
         profiles = [self.profile(iso, country) for iso, country in inp.members]
@@ -230,7 +231,7 @@ class _Document:
                 "Progress Report on Criminal Justice Responses to Trafficking in Persons "
                 f"in the {region_phrase}"
             ),
-            "running_title": f"{name} Progress Report {years}",
+            "running_title": f"{short} Progress Report {years}",
             "region": name,
             "years": years,
             "members": [country for _, country in inp.members],
@@ -245,9 +246,15 @@ class _Document:
     def generated_line(self) -> str:
         settings = dict(self.inp.settings)
         version = next((settings.pop(k) for k in _VERSION_KEYS if k in settings), "")
-        line = f"Generated with tipwatch {version}".rstrip()
-        details = " · ".join(f"{key.replace('_', ' ')}: {value}" for key, value in settings.items())
-        return f"{line} · {details}" if details else line
+        parts = [f"Generated with tipwatch {version}".rstrip()]
+        for key, value in settings.items():
+            if any(word in key.lower() for word in _TITLE_SETTINGS):
+                text = str(value)
+                # A SHA-256 identifies the snapshot by its first 12 digits; the annex has it all.
+                if "snapshot" in key.lower() and len(text) > 16:
+                    text = text[:12] + "…"
+                parts.append(f"{key.replace('_', ' ')}: {text}")
+        return " · ".join(parts)
 
     def overview(self) -> dict[str, Any]:
         figs, fmt = self.figs, self.fmt
@@ -271,7 +278,13 @@ class _Document:
                 )
                 exhibits.append(Exhibit(chart, [self.table(
                     T.countries_in_year(figs, fmt, counts, year))]))
-        if percents:
+        regional = [m for m in percents if figs.has_data([m.id], [figs.region])]
+        if regional:
+            # The region's own shares and ratios, with coverage; members' are in the chapters.
+            chart = self.chart("fig-shares", "Shares and ratios, regional",
+                               charts.regional_trend(figs, fmt, regional))
+            exhibits.append(Exhibit(chart, [self.table(T.regional_by_year(figs, fmt, regional))]))
+        elif percents:
             chart = self.chart("fig-shares", "Shares and ratios by member",
                                charts.share_lines(figs, fmt, percents))
             exhibits.append(Exhibit(chart, [
@@ -294,7 +307,7 @@ class _Document:
 
     def component(self, component: ComponentMeta) -> dict[str, Any]:
         figs, fmt = self.figs, self.fmt
-        defined = [m for m in self.inp.indicators if m.component == component.id]
+        defined = [m for m in figs.indicators if m.component == component.id]
         present = [m for m in defined if figs.has_data([m.id])]
         result: dict[str, Any] = {
             "id": component.id,
@@ -302,15 +315,16 @@ class _Document:
             "title": component.title,
             "standard": component.standard,
             "data_needed": component.data_needed,
-            "indicators": defined,
+            "indicators": [m for m in self.inp.indicators if m.component == component.id],
             "has_data": bool(present),
             "no_data": (
                 "No data: tipwatch holds no figures for this component for "
-                f"{self.inp.region_name} in {fmt.year_range(self.inp.years)}."
+                f"{short_name(self.inp)} in {fmt.year_range(self.inp.years)}."
             ),
             "exhibits": [],
             "countries": [],
             "without": [],
+            "layout": "",
         }
         if not present:
             return result
@@ -321,7 +335,9 @@ class _Document:
                                f"{component.title}: regional figures",
                                charts.regional_trend(figs, fmt, regional_counts))
             tables = [self.table(T.regional_indicator(figs, fmt, m)) for m in regional_counts]
-            result["exhibits"].append(Exhibit(chart, tables, layout="side"))
+            # Two or more side by side; one alone at full width, where its coverage fits a line.
+            layout = "side" if len(tables) > 1 else ""
+            result["exhibits"].append(Exhibit(chart, tables, layout=layout))
         # Shares and ratios are charted once, in the overview (one chart per extra chapter would
         # cost print time for the same lines); here they are in the member tables.
         for iso, name in figs.members:
@@ -337,7 +353,9 @@ class _Document:
 
     def profile(self, iso: str, name: str) -> dict[str, Any]:
         figs, fmt = self.figs, self.fmt
-        present = figs.indicators_with_data(iso)
+        # Key figures: indicators as defined, not their per-category columns (e.g. by form of
+        # exploitation), which the chapters show; this keeps a profile on one page.
+        present = [m for m in figs.indicators_with_data(iso) if m.id in figs.inp_ids]
         result: dict[str, Any] = {
             "iso": iso, "name": name, "anchor": f"profile-{iso}", "table": None, "chart": None,
             "notes": [],
@@ -354,32 +372,43 @@ class _Document:
             chart = self.chart(f"fig-profile-{iso}", f"{name}: trends",
                                charts.country_trend(figs, fmt, iso, counts))
             result["chart"] = Exhibit(chart, data_note=f"Table {result['table'].number}")
-        result["notes"] = [self.status_note(iso, m) for m in present]
+        result["notes"] = self.status_notes(iso, present)
         return result
 
-    def status_note(self, iso: str, meta: IndicatorMeta) -> str:
-        """One line per indicator: which years have a figure, ``<5``, nothing or a flag."""
+    def status_notes(self, iso: str, indicators: Sequence[IndicatorMeta]) -> list[str]:
+        """What the reader of a profile should know beyond the table, one line per status.
+
+        Indicators with the same status share a line ("Persons prosecuted, persons convicted:
+        figures for 2007–2017; <5 in 2014"), which keeps a profile on one page.
+        """
         fmt = self.fmt
-        series = {f.year: f for f in self.figs.series(iso, meta.id)}
-        numbers = [y for y, f in series.items() if f.number is not None]
-        withheld = [y for y, f in series.items() if f.status == BELOW_THRESHOLD]
-        suppressed = [y for y, f in series.items() if f.status == SUPPRESSED]
-        absent = [y for y in self.figs.years if y not in numbers + withheld + suppressed]
-        parts = [f"figures for {fmt.year_list(numbers)}" if numbers else "no number"]
-        if withheld:
-            parts.append(f"{F.WITHHELD} in {fmt.year_list(withheld)}")
-        if suppressed:
-            parts.append(f"withheld for this audience in {fmt.year_list(suppressed)}")
-        if absent:
-            parts.append(f"nothing for {fmt.year_list(absent)}")
-        flags: dict[str, list[int]] = {}
-        for year, figure in series.items():
-            if figure.flag:
-                flags.setdefault(figure.flag, []).append(year)
-        for flag, years in sorted(flags.items()):
-            label = FLAG_LABELS.get(flag, flag.replace("_", " "))
-            parts.append(f"{F.FLAG_MARK} {label} in {fmt.year_list(years)}")
-        return f"{meta.title}: " + "; ".join(parts) + "."
+        grouped: dict[str, list[str]] = {}
+        for meta in indicators:
+            series = {f.year: f for f in self.figs.series(iso, meta.id)}
+            numbers = [y for y, f in series.items() if f.number is not None]
+            withheld = [y for y, f in series.items() if f.status == BELOW_THRESHOLD]
+            suppressed = [y for y, f in series.items() if f.status == SUPPRESSED]
+            incomplete = [y for y, f in series.items() if f.status == INCOMPLETE]
+            parts = [f"figures for {fmt.year_list(numbers)}" if numbers else "no number"]
+            if withheld:
+                parts.append(f"{F.WITHHELD} in {fmt.year_list(withheld)}")
+            if suppressed:
+                parts.append(f"withheld for this audience in {fmt.year_list(suppressed)}")
+            if incomplete:
+                parts.append(f"incomplete (parts {F.WITHHELD}) in {fmt.year_list(incomplete)}")
+            flags: dict[str, list[int]] = {}
+            for year, figure in series.items():
+                if figure.flag:
+                    flags.setdefault(figure.flag, []).append(year)
+            for flag, years in sorted(flags.items()):
+                label = T.FLAG_LABELS.get(flag, flag.replace("_", " "))
+                parts.append(f"{F.FLAG_MARK} {label} in {fmt.year_list(years)}")
+            grouped.setdefault("; ".join(parts), []).append(meta.title)
+        notes = []
+        for status, titles in grouped.items():
+            names = ", ".join([titles[0], *(t[:1].lower() + t[1:] for t in titles[1:])])
+            notes.append(f"{names}: {status}.")
+        return notes
 
     def annex(self) -> dict[str, Any]:
         fmt = self.fmt
@@ -409,11 +438,16 @@ class _Document:
         ]
         settings = [(key.replace("_", " "), str(value)) for key, value in
                     self.inp.settings.items()]
+        given = {key for key, _ in settings}
         settings += [
-            ("region", f"{self.inp.region_name} ({self.inp.region_id})"),
-            ("years", fmt.year_range(self.inp.years)),
-            ("members", ", ".join(f"{name} ({iso})" for iso, name in self.inp.members)),
-            ("number and date format", fmt.locale),
+            (key, value)
+            for key, value in (
+                ("region", f"{self.inp.region_name} ({self.inp.region_id})"),
+                ("years", fmt.year_range(self.inp.years)),
+                ("members", ", ".join(f"{name} ({iso})" for iso, name in self.inp.members)),
+                ("number and date format", fmt.locale),
+            )
+            if key not in given
         ]
         return {"sources": sources, "indicators": indicators, "settings": settings}
 

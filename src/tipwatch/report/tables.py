@@ -11,10 +11,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tipwatch.report import fmt as F
-from tipwatch.report.figures import BELOW_THRESHOLD, SUPPRESSED, Figure, Figures
+from tipwatch.report.figures import (
+    BELOW_THRESHOLD,
+    INCOMPLETE,
+    MISSING,
+    SUPPRESSED,
+    Figure,
+    Figures,
+)
 from tipwatch.report.fmt import Formatter, is_percent
 from tipwatch.report.model import IndicatorMeta
 
+# Short names of anomaly flags, for the country profiles' status notes.
+FLAG_LABELS: dict[str, str] = {"ratio_above_100": "period ratio above 100%"}
 # What each anomaly flag means, printed as the footnote of every table that shows the flag.
 FLAG_NOTES: dict[str, str] = {
     "ratio_above_100": (
@@ -31,6 +40,10 @@ LEGEND_WITHHELD = (
 )
 LEGEND_MISSING = (F.MISSING, "no figure")
 LEGEND_SUPPRESSED = (F.SUPPRESSED, "withheld for this audience by disclosure control")
+LEGEND_INCOMPLETE = (
+    F.INCOMPLETE,
+    f"incomplete: some of the source figures it is made of were {F.WITHHELD}, so it is not given",
+)
 LEGEND_COVERAGE = (
     f"n/N · k {F.WITHHELD}",
     f"coverage: n of the region's N members reported a number, which is added; k reported "
@@ -44,7 +57,8 @@ class Cell:
 
     Attributes:
         text: What is printed.
-        kind: ``number``, ``withheld``, ``missing``, ``suppressed`` or ``text``; the CSS class.
+        kind: ``number``, ``withheld``, ``missing``, ``suppressed``, ``incomplete`` or ``text``;
+            the CSS class.
         mark: A visible mark after the text, e.g. ``⚠``.
         flag: The anomaly flag behind ``mark``.
         note: A second, smaller line (e.g. regional coverage).
@@ -99,6 +113,29 @@ class Table:
     note: str = ""
 
     @property
+    def widths(self) -> list[float]:
+        """Column widths in percent of the table.
+
+        Tables use CSS ``table-layout: fixed`` (WeasyPrint measures every cell of an automatic
+        table twice, which doubled the print time), so widths are set here from the longest
+        text of each column: row headers from years to member names, numbers, and text columns
+        such as coverage.
+        """
+        body = [row for row in self.rows if row.kind != "group"]
+        label = max((len(row.label) for row in body), default=4)
+        weights = [min(3.0, max(1.0, 0.17 * label))]
+        for index in range(1, len(self.columns)):
+            longest = max((len(row.cells[index - 1].text) for row in body), default=0)
+            weights.append(min(4.5, max(1.4, 0.085 * longest)))
+        total = sum(weights)
+        return [round(100 * w / total, 2) for w in weights]
+
+    @property
+    def wide(self) -> bool:
+        """True for tables with so many columns that their headers need hyphenation."""
+        return len(self.columns) >= 9
+
+    @property
     def legend(self) -> list[tuple[str, str]]:
         """The symbols used in this table with their meaning, in a fixed order."""
         cells = [c for row in self.rows for c in row.cells]
@@ -110,6 +147,8 @@ class Table:
             entries.append(LEGEND_MISSING)
         if "suppressed" in kinds:
             entries.append(LEGEND_SUPPRESSED)
+        if "incomplete" in kinds:
+            entries.append(LEGEND_INCOMPLETE)
         if any(c.note and c.kind != "text" for c in cells):
             entries.append(LEGEND_COVERAGE)
         for flag in sorted({c.flag for c in cells if c.flag}):
@@ -127,7 +166,8 @@ def cell(figure: Figure | None, fmt: Formatter, *, coverage: str = "") -> Cell:
 
     Returns:
         ``<5`` for a source's below-threshold figure, ``–`` for a missing one, ``x`` for one the
-        privacy layer suppressed, else the formatted number (with ``⚠`` when flagged).
+        privacy layer suppressed, ``i`` for one incomplete because some of its parts are ``<5``,
+        else the formatted number (with ``⚠`` when flagged).
     """
     if figure is None:
         return Cell(F.MISSING, "missing")
@@ -140,6 +180,8 @@ def cell(figure: Figure | None, fmt: Formatter, *, coverage: str = "") -> Cell:
         return Cell(F.WITHHELD, "withheld", key=key, note=note)
     if figure.status == SUPPRESSED:
         return Cell(F.SUPPRESSED, "suppressed", key=key, note=note)
+    if figure.status == INCOMPLETE:
+        return Cell(F.INCOMPLETE, "incomplete", key=key, note=note)
     if figure.number is None:
         return Cell(F.MISSING, "missing", key=key, note=note)
     flag = figure.flag or ""
@@ -200,7 +242,8 @@ def regional_by_year(figs: Figures, fmt: Formatter, indicators: Sequence[Indicat
     ], fmt, _any_withheld(figs, indicators))
     return Table(
         id="t-regional-" + "-".join(m.id for m in indicators),
-        caption=f"{figs.name(figs.region)}: regional figures by year, with coverage",
+        caption=f"{figs.name(figs.region)}: regional figures by year, with coverage"
+        + (" (%)" if all(is_percent(m.unit) for m in indicators) else ""),
         columns=["Year", *(m.title for m in indicators)],
         rows=rows,
         note=note,
@@ -234,7 +277,6 @@ def regional_indicator(figs: Figures, fmt: Formatter, indicator: IndicatorMeta) 
         caption=f"{indicator.title}, {figs.name(figs.region)} ({indicator.unit})",
         columns=["Year", "Regional figure", "Coverage"],
         rows=rows,
-        size="small",
         note=note,
     )
 
@@ -352,7 +394,13 @@ def baseline(figs: Figures, fmt: Formatter) -> Table:
     order = [iso for iso, _ in figs.members] + [figs.region]
     rows: list[Row] = []
     for meta in figs.inp.indicators:
-        group = [records[(meta.id, c)] for c in order if (meta.id, c) in records]
+        # A member with no figure in either year says nothing about progress: left out.
+        group = [
+            records[(meta.id, c)] for c in order
+            if (meta.id, c) in records
+            and {records[(meta.id, c)].get("baseline_status"),
+                 records[(meta.id, c)].get("latest_status")} - {MISSING, None}
+        ]
         if not group:
             continue
         rows.append(Row(f"{meta.title} ({meta.unit})", kind="group", key=meta.id))
@@ -361,7 +409,7 @@ def baseline(figs: Figures, fmt: Formatter) -> Table:
             before = _baseline_figure(record, "baseline", meta)
             after = _baseline_figure(record, "latest", meta)
             # Never derive a change from a "<5" or a suppressed figure: it would reveal it.
-            hidden = {before.status, after.status} & {BELOW_THRESHOLD, SUPPRESSED}
+            hidden = {before.status, after.status} & {BELOW_THRESHOLD, SUPPRESSED, INCOMPLETE}
             change = None if hidden else _changed(record.get("change"))
             change_pct = None if hidden else _changed(record.get("change_pct"))
             change_text = (
@@ -373,9 +421,9 @@ def baseline(figs: Figures, fmt: Formatter) -> Table:
                 Row(
                     figs.name(country),
                     [
-                        Cell(str(before.year), "text"),
+                        Cell(str(before.year) if before.year else F.MISSING, "text"),
                         cell(before, fmt),
-                        Cell(str(after.year), "text"),
+                        Cell(str(after.year) if after.year else F.MISSING, "text"),
                         cell(after, fmt),
                         Cell(change_text, "missing" if change is None else "number"),
                         Cell(
@@ -390,6 +438,7 @@ def baseline(figs: Figures, fmt: Formatter) -> Table:
     return Table(
         id="t-baseline",
         caption="Decade of progress: baseline against latest figure",
+        size="long",
         columns=["Member", "Baseline year", "Baseline", "Latest year", "Latest", "Change",
                  "Change (%)"],
         rows=rows,
