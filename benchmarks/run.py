@@ -284,7 +284,7 @@ def renderer_missing() -> str | None:
     try:
         importlib.import_module("tipwatch.report.render")
         from tipwatch.report import write_report  # noqa: F401
-    except ImportError as exc:
+    except Exception as exc:  # a half-edited module fails with anything, not only ImportError
         return f"{type(exc).__name__}: {exc}"
     return None
 
@@ -415,6 +415,24 @@ def profile_report(tmp: Path, top: int) -> str:
 # Output
 
 
+def source_fingerprint() -> str:
+    """A short hash of tipwatch's source (code, templates, styles), bundled data left out.
+
+    Others edit the tree while benchmarks run; the run records this at its start and end, and
+    says so when they differ (the figures then mix versions of the code).
+    """
+    import hashlib
+
+    src = ROOT / "src" / "tipwatch"
+    digest = hashlib.sha256()
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src).as_posix()
+        if not path.is_file() or "__pycache__" in rel or rel.startswith("bundled/") or path.suffix == ".pyc":
+            continue
+        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -429,8 +447,16 @@ def _versions() -> dict[str, str]:
 
 
 def _scrub(text: str) -> str:
-    """No path of this machine in what is written: the repo becomes ``.``, temp dirs ``$TMP``."""
-    return text.replace(str(ROOT), ".").replace(tempfile.gettempdir(), "$TMP")
+    """No path of this machine in what is written or printed.
+
+    The repository becomes ``.``, the Python installation ``<python>``, the temp folder
+    ``$TMP`` and the home folder ``~``.
+    """
+    for path, name in ((ROOT, "."), (Path(sys.base_prefix), "<python>"), (Path(sys.prefix), "<python>"),
+                       (Path(tempfile.gettempdir()), "$TMP"), (Path.home(), "~")):
+        if len(path.parts) > 1:  # never "/"
+            text = text.replace(str(path), name)
+    return text
 
 
 def _s(x: float) -> str:
@@ -514,6 +540,7 @@ def main(argv: list[str] | None = None) -> int:
         "versions": _versions(),
         "repeat": args.repeat,
         "reference": REFERENCE_NAME,
+        "source_at_start": source_fingerprint(),
         "benchmarks": {},
     }
     runners = {"import": bench_import, "report": bench_report, "indicators": bench_indicators}
@@ -524,22 +551,35 @@ def main(argv: list[str] | None = None) -> int:
             if key == "report" and (why := renderer_missing()):
                 results["benchmarks"][key] = {"error": _scrub(f"the report renderer cannot be imported ({why})")}
                 continue
+            before = source_fingerprint()
             try:
                 results["benchmarks"][key] = runners[key](args.repeat, tmp)
             except Exception as exc:  # one broken benchmark should not hide the others' figures
                 results["benchmarks"][key] = {"error": _scrub(f"{type(exc).__name__}: {exc}")}
+            after = source_fingerprint()
+            results["benchmarks"][key]["source"] = before if before == after else f"{before} -> {after}"
         if args.profile and "error" not in results["benchmarks"].get("report", {}):
             _say("profiling one warm report render")
             print(_scrub(profile_report(tmp, 30)))
     results["wall_s"] = time.perf_counter() - started
+    results["source_at_end"] = source_fingerprint()
+    results["source_changed_during_run"] = results["source_at_end"] != results["source_at_start"]
 
     OUT.mkdir(parents=True, exist_ok=True)
     text = json.dumps(results, indent=2, ensure_ascii=False, default=str)
     (OUT / "results.json").write_text(_scrub(text) + "\n", encoding="utf-8")
     print(table(results))
+    mixed = [k for k, r in results["benchmarks"].items() if "->" in r.get("source", "")]
+    print(f"\ntipwatch source {results['source_at_start']}", end="")
+    if results["source_changed_during_run"]:
+        print(f" -> {results['source_at_end']} (changed during the run)", end="")
+    if mixed:
+        print(f"\nWARNING: the source changed while {', '.join(mixed)} ran: "
+              "those figures mix versions of the code; run again", end="")
     print(f"\nwritten: {(OUT / 'results.json').relative_to(ROOT).as_posix()} "
           f"(whole run {results['wall_s']:.0f} s)")
-    return 0
+    # A missed target is a figure, not a failure; a benchmark that could not run is a failure.
+    return 1 if any("error" in r for r in results["benchmarks"].values()) else 0
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def receive(path: str | Path, max_bytes: int = MAX_BYTES) -> ReceivedFile:
     return ReceivedFile(p.name, content, hashlib.sha256(content).hexdigest())
 
 
-@lru_cache(maxsize=4)  # detection and parsing read the same workbook once
+@lru_cache(maxsize=1)  # detection and parsing read the same workbook once
 def read_workbook(f: ReceivedFile) -> tuple[str, list[list]]:
     """Return the first sheet's name and rows of an Excel workbook, or say why it is not one.
 
