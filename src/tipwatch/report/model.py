@@ -60,7 +60,8 @@ class ReportInput:
         tidy: Released indicator table. Columns: ``country`` (ISO3, or the region id for regional
             rows), ``year`` (int), ``indicator`` (id), ``sex``, ``age``, ``form`` (codes, ``total``
             where not broken down), ``value`` (float, NaN when withheld or missing), ``status``
-            (``reported``, ``below_threshold``, ``computed``, ``missing``, ``suppressed``),
+            (``reported``, ``below_threshold``, ``incomplete``, ``computed``, ``missing``,
+            ``suppressed``; see docs/indicators.md),
             ``unit``, ``flag`` (``None`` or e.g. ``ratio_above_100``), and for regional rows
             ``reporting`` (members with a number), ``below_threshold`` (members whose figure is
             ``<5``) and ``members`` (members that year).
