@@ -27,7 +27,7 @@ out = Console(highlight=False, soft_wrap=True)
 
 
 def _register() -> None:
-    from tipwatch.cli import demo, imports, indicators, report, revisions  # noqa: F401
+    from tipwatch.cli import demo, imports, indicators, report, revisions, submissions, template  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

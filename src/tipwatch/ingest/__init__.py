@@ -18,7 +18,7 @@ from tipwatch.ingest import (
     registry,
 )
 from tipwatch.ingest.files import ReceivedFile, receive
-from tipwatch.ingest.registry import Batch, InvalidFile, Problem
+from tipwatch.ingest.registry import Batch, InvalidFile, Problem, submission_id
 from tipwatch.store import Store
 from tipwatch.store.schema import raw_files, submissions
 
@@ -32,11 +32,6 @@ class ImportResult:
     vintage: date
     unchanged: bool
     report: dict
-
-
-def submission_id(source: str, file_hash: str) -> str:
-    """Deterministic id of a file's submission: the same file always gets the same id."""
-    return f"{source}:{file_hash[:24]}"
 
 
 def parse_file(path: str | Path, *, format: str | None = None, vintage: date | None = None
@@ -84,6 +79,9 @@ def import_file(store: Store, path: str | Path, *, format: str | None = None,
             rows_read=batch.rows_read, rows_stored=obs.num_rows,
             report=json.dumps(batch.report, ensure_ascii=False, sort_keys=True)))
         store.bulk_insert(conn, "observations", obs)
+        for table, rows in batch.microdata.items():
+            ids = pa.array([sid] * rows.num_rows, pa.string())
+            store.bulk_insert(conn, table, rows.add_column(0, "submission_id", ids))
     return ImportResult(sid, fmt.name, batch.vintage, False, batch.report)
 
 

@@ -53,13 +53,17 @@ def receive(path: str | Path, max_bytes: int = MAX_BYTES) -> ReceivedFile:
     """Read a file to import, refusing what cannot be a submission.
 
     Raises:
-        InputError: The file is missing, a folder, empty or larger than ``max_bytes``.
+        InputError: The file is missing, empty or larger than ``max_bytes``.
+
+    A folder of CSV files (a case-level submission sent as CSV) is received as one zip archive
+    of its ``.csv`` and ``.json`` files, built the same way every time, so that it has one hash
+    and is kept byte for byte like any other file.
     """
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p} does not exist: check the file name and folder.")
     if p.is_dir():
-        raise InputError(f"{p} is a folder, not a file: give the file to import.")
+        return _receive_folder(p, max_bytes)
     size = p.stat().st_size
     if size == 0:
         raise InputError(f"{p.name} is empty (0 bytes): export the data again and send the full file.")
@@ -114,3 +118,37 @@ def read_workbook(f: ReceivedFile) -> tuple[str, list[list]]:
             "export it again as .xlsx."
         ) from exc
     return sheet, rows
+
+
+def _receive_folder(folder: Path, max_bytes: int) -> ReceivedFile:
+    files = sorted(f for f in folder.rglob("*") if f.is_file() and f.suffix.lower() in (".csv", ".json"))
+    if not files:
+        raise InputError(f"{folder} is a folder with no .csv files: give the file or folder to import.")
+    total = sum(f.stat().st_size for f in files)
+    if total > max_bytes:
+        raise InputError(
+            f"{folder.name} holds {total / 2**20:,.0f} MB of CSV, more than the "
+            f"{max_bytes / 2**20:,.0f} MB tipwatch accepts at once: split it by year."
+        )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for f in files:
+            # A fixed timestamp: the same folder always gives the same bytes and the same hash.
+            info = zipfile.ZipInfo(f.relative_to(folder).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, f.read_bytes())
+    content = buf.getvalue()
+    return ReceivedFile(folder.name + ".zip", content, hashlib.sha256(content).hexdigest())
+
+
+def read_sheets(f: ReceivedFile) -> dict[str, list[list]]:
+    """Every sheet of a workbook by name (rows as calamine gives them).
+
+    Raises:
+        InputError: As `read_workbook`.
+    """
+    read_workbook(f)  # the same checks and messages for a file that is not a sound workbook
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(f.content))
+    return {name: wb.get_sheet_by_name(name).to_python() for name in wb.sheet_names}

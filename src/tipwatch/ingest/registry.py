@@ -17,6 +17,11 @@ from tipwatch.errors import InputError
 from tipwatch.ingest.files import ReceivedFile
 
 
+def submission_id(source: str, file_hash: str) -> str:
+    """Deterministic id of a file's submission: the same file always gets the same id."""
+    return f"{source}:{file_hash[:24]}"
+
+
 @dataclass
 class Problem:
     """One thing wrong with a file, located precisely enough to fix it."""
@@ -74,6 +79,8 @@ class Batch:
     rows_read: int
     observations: pa.Table
     report: dict = field(default_factory=dict)
+    #: Case-level tables (name → rows without ``submission_id``), for formats that carry them.
+    microdata: dict[str, pa.Table] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

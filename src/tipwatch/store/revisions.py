@@ -15,12 +15,20 @@ from tipwatch.store.schema import FIGURE_KEY
 COLUMNS = (*FIGURE_KEY, "unit", "old_value", "old_status", "new_value", "new_status", "change")
 
 
-def releases(backend, source: str) -> pd.DataFrame:
-    """The source's submissions, oldest vintage first."""
+def releases(backend, source: str | None = None) -> pd.DataFrame:
+    """Submissions (of ``source``, or all), as versions: oldest first within each source and scope.
+
+    Columns: ``id, source, scope, vintage, imported_at, rows_stored, version`` (1, 2, … within
+    the source and scope, in the order that decides which is current) and ``current``.
+    """
     subs = backend.table("submissions")
-    return (subs.filter(subs.source == source)
-            .select("id", "scope", "vintage", "imported_at", "rows_stored")
-            .order_by(["vintage", "imported_at"]).to_pandas())
+    if source is not None:
+        subs = subs.filter(subs.source == source)
+    df = (subs.select("id", "source", "scope", "vintage", "imported_at", "rows_stored")
+          .to_pandas().sort_values(["source", "scope", "vintage", "imported_at", "id"], ignore_index=True))
+    df["version"] = df.groupby(["source", "scope"]).cumcount() + 1
+    df["current"] = df["version"] == df.groupby(["source", "scope"])["version"].transform("max")
+    return df
 
 
 def revisions(backend, source: str = "glotip", old: str | None = None, new: str | None = None) -> pd.DataFrame:
@@ -33,6 +41,8 @@ def revisions(backend, source: str = "glotip", old: str | None = None, new: str 
         InputError: Fewer than two releases of the source are stored.
     """
     rel = releases(backend, source)
+    if old is None and new is None and len(rel):
+        rel = rel[rel.scope == rel.iloc[-1]["scope"]]
     if len(rel) < 2 and (old is None or new is None):
         raise InputError(
             f"Only {len(rel)} release of {source} is stored: import another release to see what it revised."

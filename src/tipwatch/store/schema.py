@@ -86,3 +86,89 @@ OBSERVATION_COLUMNS = tuple(c.name for c in observations.columns)
 
 #: Value statuses. ``below_threshold`` is GLOTIP's ``<5``: a count from 1 to 4, never a number.
 STATUSES = ("reported", "below_threshold", "computed", "estimated", "missing", "suppressed")
+
+
+# --- Case-level microdata (the submission template; see reference/data/casefile/) ----------
+# Every row keeps its submission and its line in the file; identifiers are the country's own
+# pseudonymous references, never names.
+
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("submission_id", sa.String(40), nullable=False),
+    sa.Column("case_ref", sa.Text, nullable=False),
+    sa.Column("country", sa.String(3), nullable=False),
+    sa.Column("opened_on", sa.Date, nullable=False),
+    sa.Column("offence", sa.Text, nullable=True),
+    sa.Column("form", sa.Text, nullable=True),
+    sa.Column("cross_border", sa.Boolean, nullable=True),
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("submission_id", "case_ref", name="pk_cases"),
+)
+
+persons = sa.Table(
+    "persons",
+    metadata,
+    sa.Column("submission_id", sa.String(40), nullable=False),
+    sa.Column("person_ref", sa.Text, nullable=False),
+    sa.Column("case_ref", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("sex", sa.Text, nullable=False),
+    sa.Column("age", sa.Integer, nullable=True),
+    sa.Column("age_group", sa.Text, nullable=False),  # given, or derived from age
+    sa.Column("citizenship", sa.Text, nullable=False),
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("submission_id", "person_ref", "case_ref", name="pk_persons"),
+)
+
+proceedings = sa.Table(
+    "proceedings",
+    metadata,
+    sa.Column("submission_id", sa.String(40), nullable=False),
+    sa.Column("person_ref", sa.Text, nullable=False),
+    sa.Column("case_ref", sa.Text, nullable=False),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("event_date", sa.Date, nullable=False),
+    sa.Column("outcome", sa.Text, nullable=True),
+    sa.Column("sentence_months", sa.Float, nullable=True),
+    sa.Column("fine", sa.Float, nullable=True),
+    sa.Column("assets_confiscated", sa.Float, nullable=True),
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("submission_id", "person_ref", "case_ref", "event", "event_date",
+                            name="pk_proceedings"),
+)
+
+services = sa.Table(
+    "services",
+    metadata,
+    sa.Column("submission_id", sa.String(40), nullable=False),
+    sa.Column("person_ref", sa.Text, nullable=False),
+    sa.Column("case_ref", sa.Text, nullable=False),
+    sa.Column("service", sa.Text, nullable=False),
+    sa.Column("service_date", sa.Date, nullable=False),
+    sa.Column("provider", sa.Text, nullable=True),
+    sa.Column("amount", sa.Float, nullable=True),
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("submission_id", "person_ref", "case_ref", "service", "service_date",
+                            name="pk_services"),
+)
+
+cooperation_requests = sa.Table(
+    "cooperation_requests",
+    metadata,
+    sa.Column("submission_id", sa.String(40), nullable=False),
+    sa.Column("request_ref", sa.Text, nullable=False),
+    sa.Column("case_ref", sa.Text, nullable=True),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("requesting_country", sa.String(3), nullable=False),
+    sa.Column("requested_country", sa.String(3), nullable=False),
+    sa.Column("sent_on", sa.Date, nullable=False),
+    sa.Column("received_on", sa.Date, nullable=True),
+    sa.Column("executed_on", sa.Date, nullable=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("refusal_grounds", sa.Text, nullable=True),
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("submission_id", "request_ref", name="pk_cooperation_requests"),
+)
+
+MICRODATA = (cases, persons, proceedings, services, cooperation_requests)

@@ -1,0 +1,272 @@
+"""tipwatch's own case-level submission: the template workbook, or its CSV files.
+
+A submission covers one reporting country and one period (its ``submission`` sheet). It is
+read into an in-memory DuckDB as text with each row's line number, checked by the validation
+catalogue (`casefile_rules`, compiled to SQL), typed, and counted into the cube by the
+counting rules (`tipwatch.indicators.casefile`) — all before the store is touched, so that the
+import stores everything or nothing.
+
+A submission whose agency calls itself synthetic (``tipwatch synth`` writes "Synthetic data")
+is stored under the source ``synthetic``, never mixed with real submissions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import zipfile
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path, PurePosixPath
+
+import duckdb
+import pyarrow as pa
+
+from tipwatch.errors import InputError
+from tipwatch.ingest import registry
+from tipwatch.ingest.files import ReceivedFile, read_sheets
+from tipwatch.ingest.registry import Batch, Format, InvalidFile, submission_id
+from tipwatch.reference import DATA
+
+PACKAGE = DATA / "casefile" / "datapackage.json"
+TABLES = ("cases", "persons", "proceedings", "services", "cooperation_requests")
+
+
+@cache
+def datapackage() -> dict:
+    """The template's Table Schema data package."""
+    return json.loads(PACKAGE.read_text(encoding="utf-8"))
+
+
+def resources() -> dict[str, dict]:
+    """The template's resources by name, in order."""
+    return {r["name"]: r for r in datapackage()["resources"]}
+
+
+def fields(resource: str) -> list[dict]:
+    """A resource's fields, in template order."""
+    return resources()[resource]["schema"]["fields"]
+
+
+# --- detection ------------------------------------------------------------------------------
+
+
+def _zip_members(f: ReceivedFile) -> dict[str, str]:
+    """Resource name → member path, for the CSV files of a zip archive."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(f.content)) as zf:
+            names = zf.namelist()
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"{f.name} is damaged or incomplete ({exc}): send it again.") from exc
+    found = {}
+    for name in names:
+        p = PurePosixPath(name)
+        if p.suffix.lower() == ".csv" and p.stem in resources():
+            found[p.stem] = name
+    return found
+
+
+def detect(f: ReceivedFile) -> bool:
+    """A workbook with ``cases`` and ``persons`` sheets, or CSV files of those names."""
+    if f.kind == "xlsx":
+        from python_calamine import CalamineWorkbook
+
+        try:
+            names = {n.strip().lower() for n in CalamineWorkbook.from_filelike(io.BytesIO(f.content)).sheet_names}
+        except Exception:  # a damaged workbook: another detector or the reader says why
+            return False
+        return {"cases", "persons"} <= names
+    if f.kind == "zip":
+        return {"cases", "persons"} <= set(_zip_members(f))
+    return False
+
+
+# --- staging: text, with line numbers -------------------------------------------------------
+
+
+def _text(value: object) -> str | None:
+    """A spreadsheet cell as the text a clerk typed (calamine gives floats and datetimes)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _stage_rows(con: duckdb.DuckDBPyConnection, resource: str, rows: list[list]) -> tuple[str, ...]:
+    header = [(_text(c) or "") for c in (rows[0] if rows else [])]
+    while header and not header[-1]:
+        header.pop()
+    width = len(header)
+    cols: dict[str, list] = {h or f"column_{i + 1}": [] for i, h in enumerate(header)}
+    lines = []
+    names = list(cols)
+    for i, raw in enumerate(rows[1:], start=2):
+        values = [_text(v) for v in raw[:width]]
+        if not any(v is not None for v in values):
+            continue
+        values += [None] * (width - len(values))
+        for name, v in zip(names, values, strict=True):
+            cols[name].append(v)
+        lines.append(i)
+    table = pa.table({**{n: pa.array(v, pa.string()) for n, v in cols.items()},
+                      "_line": pa.array(lines, pa.int32())})
+    con.register("_in", table)
+    con.execute(f'CREATE TABLE "stage_{resource}" AS SELECT * FROM _in')
+    con.unregister("_in")
+    return tuple(header)
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, resource: str, path: Path, label: str) -> tuple[str, ...]:
+    try:
+        header = con.execute(
+            "SELECT * FROM read_csv(?, all_varchar = true, header = false, auto_detect = false, "
+            "columns = {'line': 'VARCHAR'}, delim = '\\x01', quote = '', escape = '') LIMIT 1",
+            [str(path)]).fetchone()
+        first = (header[0] if header else "") or ""
+        names = [c.strip().strip('"').lstrip("\ufeff") for c in first.split(",")]
+        # DuckDB reads the file; each data row's line is its position plus the header line.
+        # (Fields with line breaks inside quotes would shift later lines: the template has none.)
+        con.execute(
+            f'CREATE TABLE "stage_{resource}" AS SELECT * EXCLUDE (_n), CAST(_n + 1 AS INTEGER) AS _line '
+            "FROM (SELECT *, row_number() OVER () AS _n FROM read_csv(?, all_varchar = true, header = true, "
+            "auto_detect = false, columns = ?, delim = ',', quote = '\"', escape = '\"', "
+            "null_padding = true, strict_mode = false))",
+            [str(path), {n: "VARCHAR" for n in names}])
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()[0]
+        if "unicode" in message.lower() or "utf" in message.lower():
+            raise InputError(f"{label} is not UTF-8 text: save it as 'CSV UTF-8' and send it again.") from exc
+        raise InputError(f"{label} could not be read as CSV ({message}).") from exc
+    for col in names:
+        con.execute(f'UPDATE "stage_{resource}" SET "{col}" = NULLIF(TRIM("{col}"), \'\')')
+    return tuple(names)
+
+
+def stage(f: ReceivedFile, con: duckdb.DuckDBPyConnection, workdir: Path) -> dict:
+    """Load every resource the file holds into ``stage_<resource>`` tables; return their sources."""
+    from tipwatch.ingest.casefile_rules import Source
+
+    sources = {}
+    if f.kind == "xlsx":
+        sheets = {name.strip().lower(): rows for name, rows in read_sheets(f).items()}
+        for resource in resources():
+            if resource in sheets:
+                header = _stage_rows(con, resource, sheets[resource])
+                sources[resource] = Source(resource, f"sheet {resource}", header)
+    else:
+        members = _zip_members(f)
+        with zipfile.ZipFile(io.BytesIO(f.content)) as zf:
+            for resource, member in members.items():
+                target = workdir / f"{resource}.csv"
+                target.write_bytes(zf.read(member))
+                label = PurePosixPath(member).name
+                header = _stage_csv(con, resource, target, label)
+                sources[resource] = Source(resource, label, header)
+    return sources
+
+
+# --- typing, after validation ---------------------------------------------------------------
+
+_CASTS = {"date": "TRY_CAST({c} AS DATE)", "integer": "TRY_CAST({c} AS INTEGER)",
+          "number": "TRY_CAST({c} AS DOUBLE)", "string": "{c}",
+          "boolean": "CASE WHEN lower({c}) IN ('yes', 'true', 'y', '1') THEN true "
+                     "WHEN lower({c}) IN ('no', 'false', 'n', '0') THEN false END"}
+
+
+def _typed(con, resource: str, columns: tuple[str, ...], extra: dict[str, str]) -> str:
+    exprs = []
+    for fld in fields(resource):
+        name = fld["name"]
+        col = f'"{name}"' if name in columns else "NULL"
+        exprs.append(f'{_CASTS[fld["type"]].format(c=col)} AS "{name}"')
+    exprs += [f"{expr} AS {name}" for name, expr in extra.items()]
+    return f'SELECT {", ".join(exprs)}, _line AS line FROM "stage_{resource}" ORDER BY _line'
+
+
+def parse(f: ReceivedFile, *, vintage: date | None = None) -> Batch:
+    """Stage, validate, type and count a case-level submission, or raise `InvalidFile`."""
+    from tipwatch.indicators.casefile import count_submission
+    from tipwatch.ingest.casefile_rules import validate
+
+    con = duckdb.connect()
+    with tempfile.TemporaryDirectory(prefix="tipwatch-") as tmp:
+        sources = stage(f, con, Path(tmp))
+        problems = validate(con, sources)
+    if problems:
+        raise InvalidFile(f.name, problems)
+
+    sub = con.execute('SELECT country, CAST(period_start AS DATE), CAST(period_end AS DATE), '
+                      'CAST(prepared_on AS DATE), agency FROM stage_submission').fetchone()
+    country, start, end, prepared, agency = sub
+    source = "synthetic" if agency and "synthetic" in agency.lower() else "casefile"
+    sid = submission_id(source, f.sha256)
+    scope = f"{country}:{start.isoformat()}..{end.isoformat()}"
+
+    micro: dict[str, pa.Table] = {}
+    for resource in TABLES:
+        if resource not in sources:
+            continue
+        cols = sources[resource].columns
+        extra = {"submission_id": f"'{sid}'"}
+        if resource == "cases":
+            extra["country"] = f"'{country}'"
+        sql = _typed(con, resource, cols, extra)
+        if resource == "persons":
+            # The age group is given, or follows from the age (the Palermo Protocol: a child is under 18).
+            sql = (f"SELECT * REPLACE (COALESCE(age_group, CASE WHEN age < 18 THEN 'child' "
+                   f"WHEN age >= 18 THEN 'adult' ELSE 'unknown' END) AS age_group) FROM ({sql})")
+        con.execute(f'CREATE TABLE "{resource}" AS {sql}')
+        micro[resource] = con.sql(f'SELECT * EXCLUDE (submission_id) FROM "{resource}"').to_arrow_table()
+    for resource in TABLES:  # counting rules see every table, empty where the file had none
+        if resource not in sources:
+            _empty_table(con, resource, sid)
+    con.execute(
+        "CREATE TABLE submissions AS SELECT ? AS id, ? AS source, ? AS scope, CAST(? AS DATE) AS vintage, "
+        "CAST(now() AS TIMESTAMP) AS imported_at", [sid, source, scope, (vintage or prepared).isoformat()])
+
+    import ibis
+
+    counted = count_submission(ibis.duckdb.from_connection(con), sid).to_pyarrow()
+    obs = counted.add_column(0, "seq", pa.array(range(counted.num_rows), pa.int32()))
+    from tipwatch.ingest.glotip import OBSERVATIONS_IN
+
+    obs = obs.select(OBSERVATIONS_IN.names).cast(OBSERVATIONS_IN)
+    report = {
+        "vintage": (vintage or prepared).isoformat(),
+        "country": country,
+        "period": [start.isoformat(), end.isoformat()],
+        "source": source,
+        "rows_read": sum(t.num_rows for t in micro.values()),
+        "rows_stored": sum(t.num_rows for t in micro.values()),
+        "tables": {name: t.num_rows for name, t in micro.items()},
+        "figures_counted": obs.num_rows,
+        "duplicates_collapsed": 0,
+        "below_threshold": 0,
+        "thousands_separators": 0,
+    }
+    con.close()
+    return Batch(source, scope, vintage or prepared, "casefile", report["rows_read"], obs, report, micro)
+
+
+def _empty_table(con, resource: str, sid: str) -> None:
+    from tipwatch.store import schema
+
+    table = getattr(schema, resource)
+    types = {"String": "VARCHAR", "Text": "VARCHAR", "Date": "DATE", "Integer": "INTEGER",
+             "Float": "DOUBLE", "Boolean": "BOOLEAN"}
+    cols = ", ".join(f'"{c.name}" {types[type(c.type).__name__]}' for c in table.columns)
+    con.execute(f'CREATE TABLE "{resource}" ({cols})')
+
+
+registry.register(Format(
+    "casefile", "tipwatch case-level submission (template workbook, or its CSV files in a folder or zip)",
+    detect, parse))
