@@ -84,7 +84,7 @@ def _regional(ind: Indicator, rows: ir.Table, region: str, members: ir.Table) ->
 
 
 def compute(backend, *, region: str | None = None, years: tuple[int, int] | None = None,
-            only: list[str] | None = None) -> ir.Table:
+            only: list[str] | None = None, synthetic: bool = False) -> ir.Table:
     """The tidy indicator table as one ibis expression (nothing runs until it is executed).
 
     Args:
@@ -93,8 +93,9 @@ def compute(backend, *, region: str | None = None, years: tuple[int, int] | None
             None: every country, no regional figures.
         years: First and last year, inclusive. None: every year.
         only: Indicator ids to compute (default: all registered).
+        synthetic: Use synthetic submissions only (and never real ones), for demonstrations.
     """
-    obs = current_observations(backend)
+    obs = current_observations(backend, synthetic=synthetic)
     if years is not None:
         obs = obs.filter(obs.year.between(years[0], years[1]))
     members = None

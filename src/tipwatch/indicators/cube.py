@@ -10,6 +10,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from tipwatch import reference
+
 
 def current_submissions(backend) -> ir.Table:
     """Submissions that are current: newest vintage per source and scope."""
@@ -21,8 +23,26 @@ def current_submissions(backend) -> ir.Table:
     return subs.mutate(_n=newest).filter(ibis._._n == 0).drop("_n")
 
 
-def current_observations(backend) -> ir.Table:
-    """Observations of current submissions."""
+def current_observations(backend, *, synthetic: bool = False) -> ir.Table:
+    """Observations of current submissions, one source per figure.
+
+    When two sources give the same country, year and indicator (UNODC's aggregate and the
+    country's own case records, say), the source with the higher precedence in
+    `reference/data/sources.csv` is used. Synthetic submissions are left out unless
+    ``synthetic`` is true, and then only synthetic ones are used: they never mix with real data.
+    """
     obs = backend.table("observations")
-    cur = current_submissions(backend).select(submission_id="id")
-    return obs.semi_join(cur, "submission_id")
+    known = reference.sources()
+    prec = ibis.memtable(
+        [{"source": k, "precedence": v["precedence"], "synthetic": v["synthetic"]} for k, v in known.items()],
+        schema={"source": "string", "precedence": "int64", "synthetic": "boolean"},
+    )
+    cur = current_submissions(backend).select(submission_id="id", source="source")
+    cur = cur.left_join(prec, "source").select(
+        "submission_id", precedence=ibis.coalesce(ibis._.precedence, 0),
+        synthetic=ibis.coalesce(ibis._.synthetic, False))
+    cur = cur.filter(cur.synthetic == synthetic)
+    t = obs.inner_join(cur, "submission_id")
+    best = t.precedence.max().over(group_by=[t.area, t.year, t.indicator])
+    t = t.mutate(_best=best)
+    return t.filter(t.precedence == t._best).select(*obs.columns)

@@ -151,3 +151,12 @@ def indicator_meta() -> list[dict]:
 def components() -> list[dict]:
     """The seven components of an effective criminal justice response (2011 ASEAN report)."""
     return yaml.safe_load((DATA / "components.yaml").read_text(encoding="utf-8"))
+
+
+@cache
+def sources() -> dict[str, dict]:
+    """Known sources by name: title, precedence (higher wins for the same figure), synthetic."""
+    return {
+        r["source"]: {**r, "precedence": int(r["precedence"]), "synthetic": r["synthetic"] == "true"}
+        for r in _rows("sources.csv")
+    }
