@@ -40,3 +40,11 @@ def test_unreleased_tables_are_refused():
 def test_audience_must_be_known():
     with pytest.raises(InputError):
         privacy.audience("everyone")
+
+
+def test_wide_tables_withhold_small_counts_and_what_rests_on_them():
+    t = pd.DataFrame({"pair": ["THA→MMR", "THA→KHM"], "sent": [12, 3], "median_days": [180.0, 40.0]})
+    out = privacy.release_wide(t, privacy.audience("public"), ["sent"], {"median_days": "sent"})
+    assert out.sent.tolist()[0] == 12 and pd.isna(out.sent.iloc[1])
+    assert out.median_days.iloc[0] == 180 and pd.isna(out.median_days.iloc[1])
+    assert out.attrs[privacy.RELEASED] == "public"

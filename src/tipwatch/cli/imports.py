@@ -32,6 +32,11 @@ def _vintage(text: str | None) -> date | None:
 
 def summary(report: dict) -> list[str]:
     """Human lines for an import report."""
+    if "tables" in report:  # a case-level submission
+        tables = ", ".join(f"{name} {n:,}" for name, n in report["tables"].items())
+        return [f"{report['country']}, {report['period'][0]} to {report['period'][1]} ({report['source']})",
+                f"rows stored: {tables}",
+                f"figures counted into the cube: {report['figures_counted']:,}"]
     lines = [
         f"rows read {report['rows_read']:,}; stored {report['rows_stored']:,}; "
         f"exact duplicates collapsed {report['duplicates_collapsed']:,}",

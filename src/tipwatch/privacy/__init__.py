@@ -73,6 +73,33 @@ def release(table: pd.DataFrame, aud: Audience) -> pd.DataFrame:
     return out
 
 
+def release_wide(table: pd.DataFrame, aud: Audience, counts: list[str],
+                 derived: dict[str, str] | None = None) -> pd.DataFrame:
+    """Release a wide table (one count per column), withholding small counts.
+
+    Args:
+        table: A table such as an attrition cohort or a cooperation matrix.
+        aud: The audience.
+        counts: Columns holding counts of persons, cases or requests.
+        derived: Columns computed from a count (a share, a median) → the count they rest on. A
+            derived value is withheld with its count: a median of three durations describes three
+            people.
+
+    Returns:
+        A copy with withheld cells set to NaN, marked as released for ``aud``.
+    """
+    out = table.copy()
+    small = {}
+    for col in counts:
+        v = pd.to_numeric(out[col], errors="coerce")
+        small[col] = v.notna() & (v >= 1) & (v < aud.k)
+        out[col] = v.mask(small[col])
+    for col, base in (derived or {}).items():
+        out[col] = pd.to_numeric(out[col], errors="coerce").mask(small[base] | out[base].isna())
+    out.attrs[RELEASED] = aud.name
+    return out
+
+
 def require_released(table: pd.DataFrame, what: str) -> str:
     """Refuse a table that did not pass `release`; return its audience.
 
