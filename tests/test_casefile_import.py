@@ -26,7 +26,7 @@ def tha(url: str) -> dict:
     with open_store(url) as store:
         t = compute(store.ibis, region="ASEAN", years=(2019, 2021)).to_pandas()
     t = t[(t.country == "THA") & (t.sex == "total") & (t.age == "total") & (t.form == "total")]
-    return {(r.indicator, r.year): r.value for r in t.itertuples()}
+    return {(r.indicator, r.year): (None if r.value != r.value else r.value) for r in t.itertuples()}
 
 
 @pytest.fixture

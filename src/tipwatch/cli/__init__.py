@@ -27,14 +27,16 @@ out = Console(highlight=False, soft_wrap=True)
 
 
 def _register() -> None:
-    from tipwatch.cli import demo, imports, indicators, report, revisions, submissions, template  # noqa: F401
+    from tipwatch.cli import demo, imports, indicators, report, revisions, submissions, synth, template  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return its exit code."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
+        if isinstance(rc, int) and rc:  # typer returns the code of a `raise typer.Exit(code)`
+            return rc
     except TipwatchError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         for line in getattr(exc, "details", lambda: [])():

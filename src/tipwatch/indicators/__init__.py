@@ -11,7 +11,8 @@ import ibis
 import ibis.expr.types as ir
 
 from tipwatch import reference
-from tipwatch.indicators import definitions  # noqa: F401  (registers the built-ins)
+from tipwatch.indicators import casefile, definitions  # noqa: F401  (register the built-ins)
+from tipwatch.indicators.definitions import NUMBERS
 from tipwatch.indicators.cube import current_observations, current_submissions
 from tipwatch.indicators.registry import Indicator, indicators
 
@@ -47,7 +48,7 @@ def _regional(ind: Indicator, rows: ir.Table, region: str, members: ir.Table) ->
     """A region's figure from its members' figures, with coverage."""
     keys = ["year", "sex", "age", "form"]
     if ind.kind == "count":
-        ok = rows.status == "reported"
+        ok = rows.status.isin(NUMBERS)
         g = rows.group_by(keys).agg(
             value=rows.value.sum(where=ok),
             reporting=rows.count(where=ok),

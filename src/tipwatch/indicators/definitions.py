@@ -21,6 +21,8 @@ import ibis.expr.types as ir
 from tipwatch.indicators.registry import indicators, register
 
 BREAKDOWNS = ("sex", "age", "form")
+#: Statuses that carry a number: the source's own, or tipwatch's count from case records.
+NUMBERS = ("reported", "computed")
 
 
 def _rows(obs: ir.Table, source_indicator: str, breakdowns: tuple[str, ...]) -> ir.Table:
@@ -48,10 +50,12 @@ def collapse(t: ir.Table) -> ir.Table:
         total=t.value.sum(),
         n=t.count(),
         n_reported=t.count(where=t.status == "reported"),
+        n_known=t.count(where=t.status.isin(NUMBERS)),
         n_below=t.count(where=t.status == "below_threshold"),
     )
     status = ibis.cases(
         (g.n_reported == g.n, "reported"),
+        (g.n_known == g.n, "computed"),  # counted by tipwatch from case records
         (g.n_below == g.n, "below_threshold"),
         (g.n_below > 0, "incomplete"),
         else_="missing",
@@ -62,7 +66,7 @@ def collapse(t: ir.Table) -> ir.Table:
         sex=g.sex,
         age=g.age,
         form=g.form,
-        value=ibis.ifelse(g.n_reported == g.n, g.total, ibis.null("float64")),
+        value=ibis.ifelse(g.n_known == g.n, g.total, ibis.null("float64")),
         status=status,
     )
 
@@ -86,7 +90,7 @@ def ratio(num: ir.Table, den: ir.Table, *, join_on: tuple[str, ...], scale: floa
         *keys, "den_value", "den_status"
     )
     j = n.inner_join(d, keys)
-    ok = (j.num_status == "reported") & (j.den_status == "reported") & (j.den_value > 0)
+    ok = j.num_status.isin(NUMBERS) & j.den_status.isin(NUMBERS) & (j.den_value > 0)
     value = ibis.ifelse(ok, j.num_value / j.den_value * scale, ibis.null("float64"))
     status = ibis.cases(
         (ok, "computed"),
