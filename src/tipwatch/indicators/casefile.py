@@ -123,16 +123,26 @@ def _periods(backend) -> ir.Table:
 # --- Building blocks: who did what, when ---------------------------------------------------
 
 
-def _table(backend, name: str, submission_id: str | None) -> ir.Table:
-    """One microdata table: one submission's rows, or (None) the current submissions' rows.
+#: Stands for "the current synthetic submissions" where a submission id is expected.
+SYNTHETIC = "*synthetic*"
 
-    Current means the newest vintage per source and scope (`current_submissions`): a second
-    version of a submission replaces the first, whose rows stay in the store but are not read.
+
+def _current(synthetic: bool) -> str | None:
+    return SYNTHETIC if synthetic else None
+
+
+def _table(backend, name: str, submission_id: str | None) -> ir.Table:
+    """One microdata table: one submission's rows, or the current submissions' rows.
+
+    ``None`` reads the current real submissions, `SYNTHETIC` the current synthetic ones: the two
+    never mix. Current means the newest vintage per source and scope (`current_submissions`): a
+    second version of a submission replaces the first, whose rows stay in the store but are not read.
     """
     t = backend.table(name)
-    if submission_id is not None:
+    if submission_id not in (None, SYNTHETIC):
         return t.filter(t.submission_id == submission_id)
-    return t.semi_join(current_submissions(backend).select(submission_id="id"), "submission_id")
+    cur = current_submissions(backend, synthetic=submission_id == SYNTHETIC)
+    return t.semi_join(cur.select(submission_id="id"), "submission_id")
 
 
 def _people(backend, submission_id: str | None, role: str) -> ir.Table:
@@ -341,7 +351,7 @@ def _share(num: ir.Value, den: ir.Value) -> ir.Value:
 
 
 def attrition(backend, within_years: int = 2, *, countries: list[str] | None = None,
-              years: tuple[int, int] | None = None) -> ir.Table:
+              years: tuple[int, int] | None = None, synthetic: bool = False) -> ir.Table:
     """Cohort attrition: of persons investigated in year Y, how many were prosecuted and convicted.
 
     The cohort is **persons**, not person-case pairs: a person enters the cohort of the year of
@@ -370,7 +380,7 @@ def attrition(backend, within_years: int = 2, *, countries: list[str] | None = N
         prosecuted_share, convicted_share, complete``; shares are percentages of
         ``investigated``.
     """
-    events = _suspect_events(backend, None)
+    events = _suspect_events(backend, _current(synthetic))
     person = ["submission_id", "country", "person_ref"]
     inv = events.filter(events.event == "investigation_opened")
     cohort = inv.group_by(person).agg(start=inv.event_date.min())
@@ -415,7 +425,7 @@ def attrition(backend, within_years: int = 2, *, countries: list[str] | None = N
 
 
 def durations(backend, *, countries: list[str] | None = None,
-              years: tuple[int, int] | None = None) -> ir.Table:
+              years: tuple[int, int] | None = None, synthetic: bool = False) -> ir.Table:
     """Median days from investigation to first-instance verdict, per country and verdict year.
 
     Counted per person and case (each defendant's own path through a case): from the person's
@@ -432,7 +442,7 @@ def durations(backend, *, countries: list[str] | None = None,
     Returns:
         ``country, year, n, median_days``.
     """
-    e = _suspect_events(backend, None)
+    e = _suspect_events(backend, _current(synthetic))
     keys = [*_PERSON_CASE, "country"]
     inv = e.filter(e.event == "investigation_opened")
     inv = inv.group_by(keys).agg(opened=inv.event_date.min())
@@ -446,7 +456,7 @@ def durations(backend, *, countries: list[str] | None = None,
 
 
 def sentences(backend, *, countries: list[str] | None = None,
-              years: tuple[int, int] | None = None) -> ir.Table:
+              years: tuple[int, int] | None = None, synthetic: bool = False) -> ir.Table:
     """Prison sentences of convictions, per country and year of conviction.
 
     A conviction is one person in one case, dated as the cube counts it (first instance, or
@@ -465,7 +475,7 @@ def sentences(backend, *, countries: list[str] | None = None,
         all convictions, those with a prison sentence in months, and the sentences' quartiles
         (null when none has a sentence).
     """
-    c = _convictions(_suspect_events(backend, None))
+    c = _convictions(_suspect_events(backend, _current(synthetic)))
     c = c.mutate(year=c.event_date.year().cast("int64"))
     m = c.sentence_months.cast("float64")
     g = c.group_by(["country", "year"]).agg(
@@ -487,7 +497,7 @@ def sentences(backend, *, countries: list[str] | None = None,
 
 
 def witnesses(backend, *, countries: list[str] | None = None,
-              years: tuple[int, int] | None = None) -> ir.Table:
+              years: tuple[int, int] | None = None, synthetic: bool = False) -> ir.Table:
     """Victims as witnesses, per country and year (component 6).
 
     Persons, not cases, each in the year of the service: victims ``identified``, who
@@ -507,7 +517,7 @@ def witnesses(backend, *, countries: list[str] | None = None,
     """
     wanted = {"identified": "identified", "testified": "testified",
               "protected": "protection_measure", "compensated": "compensation_awarded"}
-    s = _victim_services(backend, None)
+    s = _victim_services(backend, _current(synthetic))
     s = s.filter(s.service.isin(list(wanted.values())))
     # One row per person, service and year: persons, not cases or service events.
     d = s.select("submission_id", "country", "person_ref", "service",
@@ -520,7 +530,7 @@ def witnesses(backend, *, countries: list[str] | None = None,
 
 
 def cooperation(backend, *, countries: list[str] | None = None,
-                years: tuple[int, int] | None = None) -> ir.Table:
+                years: tuple[int, int] | None = None, synthetic: bool = False) -> ir.Table:
     """International cooperation requests, per requesting × requested country and type.
 
     Requests count by their status as last reported: ``sent`` is every request, and
@@ -541,7 +551,7 @@ def cooperation(backend, *, countries: list[str] | None = None,
         ``requesting_country, requested_country, type, sent, executed, refused, pending,
         withdrawn, median_days_to_execute``.
     """
-    r = _table(backend, "cooperation_requests", None)
+    r = _table(backend, "cooperation_requests", _current(synthetic))
     if countries is not None:
         r = r.filter(r.requesting_country.isin(list(countries)) | r.requested_country.isin(list(countries)))
     if years is not None:

@@ -13,9 +13,18 @@ import ibis.expr.types as ir
 from tipwatch import reference
 
 
-def current_submissions(backend) -> ir.Table:
-    """Submissions that are current: newest vintage per source and scope."""
+def current_submissions(backend, synthetic: bool | None = None) -> ir.Table:
+    """Submissions that are current: newest vintage per source and scope.
+
+    Args:
+        backend: An ibis backend over a store.
+        synthetic: True: only synthetic sources (`reference/data/sources.csv`); False: only real
+            ones; None: both.
+    """
     subs = backend.table("submissions")
+    if synthetic is not None:
+        flagged = [k for k, v in reference.sources().items() if v["synthetic"]]
+        subs = subs.filter(subs.source.isin(flagged) if synthetic else ~subs.source.isin(flagged))
     newest = ibis.row_number().over(
         group_by=[subs.source, subs.scope],
         order_by=[subs.vintage.desc(), subs.imported_at.desc(), subs.id.desc()],

@@ -13,8 +13,9 @@ from pathlib import Path
 import pyarrow as pa
 import sqlalchemy as sa
 
-from tipwatch.ingest import (
-    glotip,  # noqa: F401  (registers the format)
+from tipwatch.ingest import (  # noqa: F401  (importing a format registers it)
+    casefile,
+    glotip,
     registry,
 )
 from tipwatch.ingest.files import ReceivedFile, receive

@@ -1008,7 +1008,7 @@ def _render(c: _Compiler, row: _Row, limit: int) -> Problem:
     if suggestion:
         message += "; " + suggestion
     return CasefileProblem(row.code, message, label, row.line, row.field,
-                   "" if row.found is None else row.found, "" if row.expected is None else row.expected)
+                           "" if row.found is None else row.found, "" if row.expected is None else row.expected)
 
 
 def _queries(c: _Compiler, resource: str) -> list[str]:
