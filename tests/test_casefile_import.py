@@ -122,3 +122,12 @@ def test_blank_template_is_refused_with_a_clear_message(tmp_path, capsys):
     capsys.readouterr()
     assert main(["validate", str(path)]) == 1
     assert "submission" in capsys.readouterr().err
+
+
+def test_a_warning_does_not_stop_the_import(store_url, example_csv, capsys):
+    cases = example_csv / "cases.csv"
+    lines = cases.read_text(encoding="utf-8").splitlines()
+    cases.write_text("\n".join([lines[0] + ",notes"] + [line + ",seen" for line in lines[1:]]) + "\n",
+                     encoding="utf-8")
+    assert main(["import", str(example_csv), "--db", store_url]) == 0
+    assert "warning:" in capsys.readouterr().out

@@ -36,7 +36,8 @@ def summary(report: dict) -> list[str]:
         tables = ", ".join(f"{name} {n:,}" for name, n in report["tables"].items())
         return [f"{report['country']}, {report['period'][0]} to {report['period'][1]} ({report['source']})",
                 f"rows stored: {tables}",
-                f"figures counted into the cube: {report['figures_counted']:,}"]
+                f"figures counted into the cube: {report['figures_counted']:,}",
+                *(f"warning: {w}" for w in report.get("warnings", []))]
     lines = [
         f"rows read {report['rows_read']:,}; stored {report['rows_stored']:,}; "
         f"exact duplicates collapsed {report['duplicates_collapsed']:,}",

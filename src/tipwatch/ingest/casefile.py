@@ -195,14 +195,17 @@ def _typed(con, resource: str, columns: tuple[str, ...], extra: dict[str, str]) 
 def parse(f: ReceivedFile, *, vintage: date | None = None) -> Batch:
     """Stage, validate, type and count a case-level submission, or raise `InvalidFile`."""
     from tipwatch.indicators.casefile import count_submission
-    from tipwatch.ingest.casefile_rules import validate
+    from tipwatch.ingest.casefile_rules import rules, validate
 
     con = duckdb.connect()
     with tempfile.TemporaryDirectory(prefix="tipwatch-") as tmp:
         sources = stage(f, con, Path(tmp))
         problems = validate(con, sources)
-    if problems:
+    warning = {r.code for r in rules() if r.severity == "warning"}
+    errors = [p for p in problems if p.code not in warning]
+    if errors:
         raise InvalidFile(f.name, problems)
+    warnings = [str(p) for p in problems if p.code in warning]
 
     sub = con.execute('SELECT country, CAST(period_start AS DATE), CAST(period_end AS DATE), '
                       'CAST(prepared_on AS DATE), agency FROM stage_submission').fetchone()
@@ -249,6 +252,7 @@ def parse(f: ReceivedFile, *, vintage: date | None = None) -> Batch:
         "rows_stored": sum(t.num_rows for t in micro.values()),
         "tables": {name: t.num_rows for name, t in micro.items()},
         "figures_counted": obs.num_rows,
+        "warnings": warnings,
         "duplicates_collapsed": 0,
         "below_threshold": 0,
         "thousands_separators": 0,
