@@ -17,7 +17,7 @@ Lang = Annotated[str, typer.Option("--lang", help="Language of the report text (
 
 
 def run_report(db: str | None, region: str, years: tuple[int, int], out_dir: Path,
-               audience: str = "public") -> dict[str, Path]:
+               audience: str = "public", synthetic_casework: bool = False) -> dict[str, Path]:
     """Build and write a report, showing progress; return the files written."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -29,7 +29,7 @@ def run_report(db: str | None, region: str, years: tuple[int, int], out_dir: Pat
                   transient=True) as progress:
         task = progress.add_task("computing indicators", total=3)
         with open_store(settings.resolve_db(db)) as store:
-            inp = build_input(store, region, years, audience)
+            inp = build_input(store, region, years, audience, synthetic_casework=synthetic_casework)
         progress.update(task, advance=1, description="drawing charts and writing HTML and PDF")
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = render_report(inp, out_dir)

@@ -45,8 +45,34 @@ def _sources(store: Store) -> list[SourceInfo]:
     return out
 
 
-def build_input(store: Store, region: str, years: tuple[int, int], audience: str = "public"
-                ) -> ReportInput:
+#: Count columns of each case-record analysis, and the columns that rest on one of them.
+_CASEWORK_COUNTS = {
+    "attrition": (["investigated", "prosecuted_within", "convicted_within"],
+                  {"prosecuted_share": "prosecuted_within", "convicted_share": "convicted_within"}),
+    "durations": (["n"], {"median_days": "n"}),
+    "sentences": (["convictions", "with_sentence"],
+                  {"q1_months": "with_sentence", "median_months": "with_sentence", "q3_months": "with_sentence"}),
+    "witnesses": (["identified", "testified", "protected", "compensated"], {"testified_share": "testified"}),
+    "cooperation": (["sent", "executed", "refused", "pending", "withdrawn"],
+                    {"median_days_to_execute": "executed"}),
+}
+
+
+def casework(store: Store, countries: list[str], years: tuple[int, int], aud: privacy.Audience,
+             synthetic: bool = False) -> dict[str, pd.DataFrame]:
+    """The case-record analyses for ``countries``, released for ``aud`` (empty tables when none)."""
+    from tipwatch.indicators import casefile
+
+    out = {}
+    for name, (counts, derived) in _CASEWORK_COUNTS.items():
+        fn = getattr(casefile, name)
+        df = fn(store.ibis, countries=countries, years=years, synthetic=synthetic).to_pandas()
+        out[name] = privacy.release_wide(df, aud, counts, derived)
+    return out
+
+
+def build_input(store: Store, region: str, years: tuple[int, int], audience: str = "public",
+                synthetic_casework: bool = False) -> ReportInput:
     """Everything the report for ``region`` and ``years`` shows, released for ``audience``.
 
     Raises:
@@ -91,10 +117,15 @@ def build_input(store: Store, region: str, years: tuple[int, int], audience: str
         "latest year": str(latest_year),
         "data snapshot (SHA-256)": snapshot_hash(store),
     }
+    member_codes = sorted({m for y in range(years[0], years[1] + 1) for m in reference.members(region, y)})
+    work = casework(store, member_codes, years, aud, synthetic=synthetic_casework)
+    if synthetic_casework:
+        settings["case records"] = "SYNTHETIC (tipwatch synth): for demonstration only"
     return ReportInput(
         region_id=region, region_name=reference.regions()[region].name, years=years,
         members=members, tidy=tidy, baseline=baseline, indicators=inds, components=comps,
-        sources=_sources(store), settings=settings,
+        sources=_sources(store), settings=settings, casework=work,
+        casework_synthetic=synthetic_casework,
     )
 
 

@@ -73,6 +73,9 @@ class ReportInput:
         sources: Releases the figures come from.
         settings: How the report was made (tipwatch version, audience, store snapshot hash, ...),
             printed in the annex.
+        casework: Analyses of case records (see `CASEWORK`), empty when the store holds none.
+        casework_synthetic: True when those case records are synthetic (``tipwatch synth``):
+            every place they appear must say so.
     """
 
     region_id: str
@@ -85,3 +88,26 @@ class ReportInput:
     components: list[ComponentMeta]
     sources: list[SourceInfo]
     settings: dict[str, str] = field(default_factory=dict)
+    casework: dict[str, pd.DataFrame] = field(default_factory=dict)
+    casework_synthetic: bool = False
+
+
+#: What ``ReportInput.casework`` holds: analyses only case records allow (released, wide tables;
+#: withheld cells are NaN). Keys and columns, from `tipwatch.indicators.casefile`:
+CASEWORK = {
+    # Cohort attrition: of persons investigated in cohort_year, how many were prosecuted and
+    # convicted within two years; shares in percent; complete is False for right-censored cohorts.
+    "attrition": ("country", "cohort_year", "investigated", "prosecuted_within", "convicted_within",
+                  "prosecuted_share", "convicted_share", "complete"),
+    # Median days from investigation to first-instance verdict, by verdict year (n person-cases).
+    "durations": ("country", "year", "n", "median_days"),
+    # Sentences of persons convicted in the year: quartiles of prison months.
+    "sentences": ("country", "year", "convictions", "with_sentence", "q1_months", "median_months",
+                  "q3_months"),
+    # Victims as witnesses: identified, testified, protected, compensated; testified share in percent.
+    "witnesses": ("country", "year", "identified", "testified", "protected", "compensated",
+                  "testified_share"),
+    # International cooperation: requesting × requested country and request type.
+    "cooperation": ("requesting_country", "requested_country", "type", "sent", "executed", "refused",
+                    "pending", "withdrawn", "median_days_to_execute"),
+}
