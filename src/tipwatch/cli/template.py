@@ -13,7 +13,9 @@ from tipwatch.cli import app, out
 @app.command("template")
 def template_cmd(
     out_file: Annotated[Path, typer.Option("--out", help="Workbook to write.")] = Path("tipwatch-template.xlsx"),
-    csv_dir: Annotated[Path | None, typer.Option("--csv", help="Also write the CSV files and their Table Schema here.")] = None,
+    csv_dir: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the CSV files and their Table Schema here.")
+    ] = None,
     example: Annotated[bool, typer.Option("--example", help="Fill it with the worked example.")] = False,
 ) -> None:
     """Write the case-level submission template (a sheet per table, instructions, code lists)."""

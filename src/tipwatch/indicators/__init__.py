@@ -12,8 +12,8 @@ import ibis.expr.types as ir
 
 from tipwatch import reference
 from tipwatch.indicators import casefile, definitions  # noqa: F401  (register the built-ins)
-from tipwatch.indicators.definitions import NUMBERS
 from tipwatch.indicators.cube import current_observations, current_submissions
+from tipwatch.indicators.definitions import NUMBERS
 from tipwatch.indicators.registry import Indicator, indicators
 
 COUNTRY_COLUMNS = ("country", "year", "indicator", "sex", "age", "form", "value", "status", "unit", "flag")
