@@ -8,18 +8,23 @@ valid submission; each case in `BREAKS` changes it so that exactly one rule is b
 from __future__ import annotations
 
 import copy
+import csv
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tipwatch.ingest import casefile
 from tipwatch.ingest import casefile_rules as cr
 from tipwatch.ingest.casefile_rules import Source, rules, validate
+from tipwatch.ingest.files import receive
 from tipwatch.ingest.registry import Problem
 
 DOCS = ROOT / "docs" / "validation-rules.md"
@@ -309,17 +314,31 @@ BREAKS = [
 ]
 
 
+def write_csv_files(folder: Path, data: Data, columns: Columns) -> Path:
+    """Write ``data`` as the CSV files a country would send (header as given, may repeat a name)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for resource, rows in data.items():
+        header = list(columns.get(resource) or schema_columns(resource))
+        with (folder / f"{resource}.csv").open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(header)
+            w.writerows([["" if row.get(n) is None else row.get(n) for n in header] for row in rows])
+    return folder
+
+
 def run(*changes: Change, limit: int | None = None) -> list:
-    """Validate the baseline after ``changes``, in a fresh in-memory database."""
+    """Validate the baseline after ``changes``: written as real CSV files, read by the importer's reader."""
     data = copy.deepcopy(BASELINE)
     columns = {r: schema_columns(r) for r in data}
     for change in changes:
         change(data, columns)
     con = duckdb.connect()
-    try:
-        return validate(con, stage(con, data, columns), limit=limit)
-    finally:
-        con.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        received = receive(write_csv_files(Path(tmp) / "submission", data, columns))
+        try:
+            return validate(con, casefile.stage(received, con, Path(tmp)), limit=limit)
+        finally:
+            con.close()
 
 
 @cache
