@@ -56,5 +56,5 @@ def test_report_is_reproducible(demo, tmp_path):
     again = tmp_path / "again"
     db = demo.parent / "tipwatch.duckdb"
     assert main(["report", "--db", str(db), "--region", "ASEAN", "--years", "2003-2021",
-                 "--out", str(again)]) == 0
+                 "--out", str(again), "--synthetic"]) == 0
     assert (again / "index.html").read_bytes() == (demo / "index.html").read_bytes()

@@ -45,6 +45,8 @@ def report_cmd(
     out_dir: Out = Path("tipwatch-report"),
     audience: Audience = "public",
     lang: Lang = "en",
+    synthetic: Annotated[bool, typer.Option(
+        "--synthetic", help="Fill the case-record chapters from synthetic records (labelled as such).")] = False,
 ) -> None:
     """Write the regional Progress Report (HTML and PDF)."""
     from tipwatch.errors import InputError
@@ -52,7 +54,7 @@ def report_cmd(
     if lang != "en":
         raise InputError(f"The report is not yet available in {lang!r}: only en.")
     start = time.perf_counter()
-    paths = run_report(db, region, parse_years(years), out_dir, audience)
+    paths = run_report(db, region, parse_years(years), out_dir, audience, synthetic_casework=synthetic)
     for kind, path in paths.items():
         out.print(f"wrote {kind.upper()}: {path}")
     out.print(f"report written in {time.perf_counter() - start:.1f} s")
