@@ -12,6 +12,7 @@ is stored under the source ``synthetic``, never mixed with real submissions.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import tempfile
@@ -106,16 +107,18 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, resource: str, rows: list[list])
     while header and not header[-1]:
         header.pop()
     width = len(header)
-    cols: dict[str, list] = {h or f"column_{i + 1}": [] for i, h in enumerate(header)}
+    named = [h or f"column_{i + 1}" for i, h in enumerate(header)]
+    # The first of repeated names wins; the validation catalogue reports the repetition.
+    first = {name: named.index(name) for name in dict.fromkeys(named)}
+    cols: dict[str, list] = {name: [] for name in first}
     lines = []
-    names = list(cols)
     for i, raw in enumerate(rows[1:], start=2):
         values = [_text(v) for v in raw[:width]]
         if not any(v is not None for v in values):
             continue
         values += [None] * (width - len(values))
-        for name, v in zip(names, values, strict=True):
-            cols[name].append(v)
+        for name, at in first.items():
+            cols[name].append(values[at])
         lines.append(i)
     table = pa.table({**{n: pa.array(v, pa.string()) for n, v in cols.items()},
                       "_line": pa.array(lines, pa.int32())})
@@ -125,29 +128,37 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, resource: str, rows: list[list])
     return tuple(header)
 
 
+def _quote(name: str) -> str:
+    """A column name as a quoted SQL identifier (a header can hold anything)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _stage_csv(con: duckdb.DuckDBPyConnection, resource: str, path: Path, label: str) -> tuple[str, ...]:
     try:
-        header = con.execute(
-            "SELECT * FROM read_csv(?, all_varchar = true, header = false, auto_detect = false, "
-            "columns = {'line': 'VARCHAR'}, delim = '\\x01', quote = '', escape = '') LIMIT 1",
-            [str(path)]).fetchone()
-        first = (header[0] if header else "") or ""
-        names = [c.strip().strip('"').lstrip("\ufeff") for c in first.split(",")]
-        # DuckDB reads the file; each data row's line is its position plus the header line.
-        # (Fields with line breaks inside quotes would shift later lines: the template has none.)
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            names = [c.strip() for c in next(csv.reader(fh), [])]
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{label} is not UTF-8 text: save it as 'CSV UTF-8' and send it again.") from exc
+    if not names:
+        return ()
+    unique = list(dict.fromkeys(names))
+    cols = {f"c{i}": "VARCHAR" for i in range(len(names))}
+    # The first of repeated names wins; the validation catalogue reports the repetition.
+    first = {n: names.index(n) for n in unique}
+    select = ", ".join(f"NULLIF(TRIM(c{first[n]}), '') AS {_quote(n)}" for n in unique)
+    try:
+        # Each data row's line is its position plus the header line. (A field with a line break
+        # inside quotes would shift later lines; the template has none.)
         con.execute(
-            f'CREATE TABLE "stage_{resource}" AS SELECT * EXCLUDE (_n), CAST(_n + 1 AS INTEGER) AS _line '
-            "FROM (SELECT *, row_number() OVER () AS _n FROM read_csv(?, all_varchar = true, header = true, "
-            "auto_detect = false, columns = ?, delim = ',', quote = '\"', escape = '\"', "
-            "null_padding = true, strict_mode = false))",
-            [str(path), {n: "VARCHAR" for n in names}])
+            f'CREATE TABLE "stage_{resource}" AS SELECT {select}, CAST(row_number() OVER () + 1 AS INTEGER) '
+            "AS _line FROM read_csv(?, header = true, auto_detect = false, columns = ?, delim = ',', "
+            "quote = '\"', escape = '\"', null_padding = true, strict_mode = false, encoding = 'utf-8')",
+            [str(path), cols])
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
         if "unicode" in message.lower() or "utf" in message.lower():
             raise InputError(f"{label} is not UTF-8 text: save it as 'CSV UTF-8' and send it again.") from exc
         raise InputError(f"{label} could not be read as CSV ({message}).") from exc
-    for col in names:
-        con.execute(f'UPDATE "stage_{resource}" SET "{col}" = NULLIF(TRIM("{col}"), \'\')')
     return tuple(names)
 
 
