@@ -138,7 +138,7 @@ def _receive_folder(folder: Path, max_bytes: int) -> ReceivedFile:
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, f.read_bytes())
     content = buf.getvalue()
-    return ReceivedFile(folder.name + ".zip", content, hashlib.sha256(content).hexdigest())
+    return ReceivedFile(f"folder {folder.name}", content, hashlib.sha256(content).hexdigest())
 
 
 def read_sheets(f: ReceivedFile) -> dict[str, list[list]]:
