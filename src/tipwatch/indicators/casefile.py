@@ -191,7 +191,7 @@ def _convictions(events: ir.Table) -> ir.Table:
 
 
 def _first_per_year(events: ir.Table) -> ir.Table:
-    """One row per person and year: persons, not cases.
+    """One row per indicator, person and year: persons, not cases.
 
     The person's sex and age group are taken from the case of their first qualifying event in
     the year (earliest date, then the smallest case reference), so that a person whose age group
@@ -200,21 +200,21 @@ def _first_per_year(events: ir.Table) -> ir.Table:
     """
     t = events.mutate(year=events.event_date.year().cast("int32"))
     first = ibis.row_number().over(
-        group_by=[t.submission_id, t.country, t.year, t.person_ref],
+        group_by=[t.indicator, t.submission_id, t.country, t.year, t.person_ref],
         order_by=[t.event_date, t.case_ref],
     )
     return t.mutate(_n=first).filter(ibis._._n == 0).drop("_n")
 
 
 def _cells(persons: ir.Table) -> ir.Table:
-    """Counts by sex × age with their totals: (total,total), (sex,total), (total,age), (sex,age)."""
+    """Counts per indicator by sex × age with totals: (total,total), (sex,total), (total,age), (sex,age)."""
     parts = []
     for by_sex in (False, True):
         for by_age in (False, True):
-            keys = ["country", "year", *(["sex"] if by_sex else []), *(["age"] if by_age else [])]
+            keys = ["indicator", "country", "year", *(["sex"] if by_sex else []), *(["age"] if by_age else [])]
             g = persons.group_by(keys).agg(value=persons.count())
             parts.append(g.select(
-                "country", "year",
+                "indicator", "country", "year",
                 sex=g.sex if by_sex else ibis.literal("total"),
                 age=g.age if by_age else ibis.literal("total"),
                 value=g.value.cast("int64"),
@@ -281,26 +281,30 @@ def count_submission(backend, submission_id: str) -> ir.Table:
     def in_period(t: ir.Table) -> ir.Table:
         return t.filter(t.event_date.between(start, end))
 
-    suspects = in_period(_suspect_events(backend, submission_id))
-    victims = in_period(_victim_services(backend, submission_id))
-    qualifying = {ind: suspects.filter(suspects.event == ev) for ind, ev in SUSPECT_EVENTS.items()}
+    def tagged(t: ir.Table, column: str, mapping: dict[str, str]) -> ir.Table:
+        # One pass over the events: each event names the indicator it counts for (or none).
+        ind = ibis.cases(*((t[column] == code, name) for name, code in mapping.items()),
+                         else_=ibis.null("string"))
+        return t.mutate(indicator=ind).filter(ibis._.indicator.notnull())
+
+    cols = ["submission_id", "country", "person_ref", "case_ref", "event_date", "sex", "age", "indicator"]
+    suspects = tagged(in_period(_suspect_events(backend, submission_id)), "event", SUSPECT_EVENTS)
+    victims = tagged(in_period(_victim_services(backend, submission_id)), "service", VICTIM_SERVICES)
     # The period filter applies to the date the conviction counts in, not to the first verdict:
     # a 2016 acquittal reversed in 2018 is a 2018 conviction.
-    qualifying["persons_convicted"] = in_period(_convictions(_suspect_events(backend, submission_id)))
-    qualifying.update({ind: victims.filter(victims.service == s) for ind, s in VICTIM_SERVICES.items()})
+    convicted = in_period(_convictions(_suspect_events(backend, submission_id)))
+    convicted = convicted.mutate(indicator=ibis.literal("persons_convicted"))
 
-    parts = []
-    for ind in INDICATORS:
-        if ind == "offences":
-            # Offences are cases, not persons: one row per case opened in the year.
-            c = _table(backend, "cases", submission_id)
-            c = c.filter(c.opened_on.between(start, end))
-            g = c.group_by(country=c.country, year=c.opened_on.year().cast("int32")).agg(value=c.count())
-            cells = g.select("country", "year", sex=ibis.literal("total"), age=ibis.literal("total"),
-                             value=g.value.cast("int64"))
-        else:
-            cells = _cells(_first_per_year(qualifying[ind]))
-        parts.append(_row_types(cells.mutate(indicator=ibis.literal(ind))))
+    # All person indicators in one table, so that the first-event window and the four group-bys
+    # run once, not once per indicator (the expression, and the work, stay small).
+    persons = ibis.union(suspects.select(*cols), convicted.select(*cols), victims.select(*cols))
+    parts = [_row_types(_cells(_first_per_year(persons)))]
+    # Offences are cases, not persons: one row per case opened in the year.
+    c = _table(backend, "cases", submission_id)
+    c = c.filter(c.opened_on.between(start, end))
+    g = c.group_by(country=c.country, year=c.opened_on.year().cast("int32")).agg(value=c.count())
+    parts.append(_row_types(g.select("country", "year", sex=ibis.literal("total"), age=ibis.literal("total"),
+                                     value=g.value.cast("int64"), indicator=ibis.literal("offences"))))
 
     zeros = ibis.memtable(
         [{"country": country, "year": y, "sex": "total", "age": "total", "value": 0, "indicator": ind}

@@ -131,11 +131,12 @@ def _receive_folder(folder: Path, max_bytes: int) -> ReceivedFile:
             f"{max_bytes / 2**20:,.0f} MB tipwatch accepts at once: split it by year."
         )
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+    # Stored, not deflated: the archive is kept, not sent, and deflating a large folder costs seconds.
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
         for f in files:
             # A fixed timestamp: the same folder always gives the same bytes and the same hash.
             info = zipfile.ZipInfo(f.relative_to(folder).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED
             zf.writestr(info, f.read_bytes())
     content = buf.getvalue()
     return ReceivedFile(f"folder {folder.name}", content, hashlib.sha256(content).hexdigest())
