@@ -34,6 +34,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/casefile.py
 
 clean:
 	rm -rf $(VENV) tipwatch.duckdb tipwatch-report
