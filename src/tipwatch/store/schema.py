@@ -90,7 +90,10 @@ STATUSES = ("reported", "below_threshold", "computed", "estimated", "missing", "
 
 # --- Case-level microdata (the submission template; see reference/data/casefile/) ----------
 # Every row keeps its submission and its line in the file; identifiers are the country's own
-# pseudonymous references, never names.
+# pseudonymous references, never names. The keys of the data package (case_ref; person_ref and
+# case_ref; …, within a submission) are enforced by the validation catalogue before anything is
+# stored, not by database constraints: an index over millions of text keys would double the
+# cost of storing a submission and check nothing the catalogue has not.
 
 cases = sa.Table(
     "cases",
@@ -103,7 +106,6 @@ cases = sa.Table(
     sa.Column("form", sa.Text, nullable=True),
     sa.Column("cross_border", sa.Boolean, nullable=True),
     sa.Column("line", sa.Integer, nullable=False),
-    sa.PrimaryKeyConstraint("submission_id", "case_ref", name="pk_cases"),
 )
 
 persons = sa.Table(
@@ -118,7 +120,6 @@ persons = sa.Table(
     sa.Column("age_group", sa.Text, nullable=False),  # given, or derived from age
     sa.Column("citizenship", sa.Text, nullable=False),
     sa.Column("line", sa.Integer, nullable=False),
-    sa.PrimaryKeyConstraint("submission_id", "person_ref", "case_ref", name="pk_persons"),
 )
 
 proceedings = sa.Table(
@@ -134,8 +135,6 @@ proceedings = sa.Table(
     sa.Column("fine", sa.Float, nullable=True),
     sa.Column("assets_confiscated", sa.Float, nullable=True),
     sa.Column("line", sa.Integer, nullable=False),
-    sa.PrimaryKeyConstraint("submission_id", "person_ref", "case_ref", "event", "event_date",
-                            name="pk_proceedings"),
 )
 
 services = sa.Table(
@@ -149,8 +148,6 @@ services = sa.Table(
     sa.Column("provider", sa.Text, nullable=True),
     sa.Column("amount", sa.Float, nullable=True),
     sa.Column("line", sa.Integer, nullable=False),
-    sa.PrimaryKeyConstraint("submission_id", "person_ref", "case_ref", "service", "service_date",
-                            name="pk_services"),
 )
 
 cooperation_requests = sa.Table(
@@ -168,7 +165,6 @@ cooperation_requests = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("refusal_grounds", sa.Text, nullable=True),
     sa.Column("line", sa.Integer, nullable=False),
-    sa.PrimaryKeyConstraint("submission_id", "request_ref", name="pk_cooperation_requests"),
 )
 
 MICRODATA = (cases, persons, proceedings, services, cooperation_requests)

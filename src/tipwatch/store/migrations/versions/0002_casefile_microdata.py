@@ -25,7 +25,6 @@ def upgrade() -> None:
         sa.Column("form", sa.Text, nullable=True),
         sa.Column("cross_border", sa.Boolean, nullable=True),
         sa.Column("line", sa.Integer, nullable=False),
-        sa.PrimaryKeyConstraint("submission_id", "case_ref", name="pk_cases"),
     )
     op.create_table(
         "persons",
@@ -38,7 +37,6 @@ def upgrade() -> None:
         sa.Column("age_group", sa.Text, nullable=False),
         sa.Column("citizenship", sa.Text, nullable=False),
         sa.Column("line", sa.Integer, nullable=False),
-        sa.PrimaryKeyConstraint("submission_id", "person_ref", "case_ref", name="pk_persons"),
     )
     op.create_table(
         "proceedings",
@@ -52,8 +50,6 @@ def upgrade() -> None:
         sa.Column("fine", sa.Float, nullable=True),
         sa.Column("assets_confiscated", sa.Float, nullable=True),
         sa.Column("line", sa.Integer, nullable=False),
-        sa.PrimaryKeyConstraint("submission_id", "person_ref", "case_ref", "event", "event_date",
-                                name="pk_proceedings"),
     )
     op.create_table(
         "services",
@@ -65,8 +61,6 @@ def upgrade() -> None:
         sa.Column("provider", sa.Text, nullable=True),
         sa.Column("amount", sa.Float, nullable=True),
         sa.Column("line", sa.Integer, nullable=False),
-        sa.PrimaryKeyConstraint("submission_id", "person_ref", "case_ref", "service", "service_date",
-                                name="pk_services"),
     )
     op.create_table(
         "cooperation_requests",
@@ -82,7 +76,6 @@ def upgrade() -> None:
         sa.Column("status", sa.Text, nullable=False),
         sa.Column("refusal_grounds", sa.Text, nullable=True),
         sa.Column("line", sa.Integer, nullable=False),
-        sa.PrimaryKeyConstraint("submission_id", "request_ref", name="pk_cooperation_requests"),
     )
 
 
