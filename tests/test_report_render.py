@@ -398,3 +398,28 @@ def test_chart_specs_are_valid_and_svgs_deterministic(synthetic):
     assert first == second
     assert re.search(r'id="c[0-9a-f]{10}-0"', first)
     assert 'aria-label="A clipped line."' in first
+
+
+def test_background_drawing_gives_the_same_svgs(synthetic):
+    """Charts drawn while the PDF is laid out (helper in front, caller behind) are the same bytes."""
+    from tipwatch.report import charts
+    from tipwatch.report.figures import Figures
+    from tipwatch.report.fmt import Formatter
+
+    figs, fmt = Figures(synthetic), Formatter("en")
+    counts = [PROSECUTED, CONVICTED]
+    specs = [charts.regional_trend(figs, fmt, counts),
+             charts.country_comparison(figs, fmt, counts, 2021),
+             charts.country_trend(figs, fmt, "AAA", counts),
+             charts.country_trend(figs, fmt, "BBB", counts),
+             charts.share_lines(figs, fmt, [RATIO])]
+    expected = [charts.svg(spec) for spec in specs]
+    with charts.SvgRenderer() as renderer:
+        drawing = renderer.start(specs)
+        # Asked for out of order: the caller draws what the helper has not taken.
+        assert [drawing.get(i) for i in (4, 0, 2)] == [expected[4], expected[0], expected[2]]
+        assert drawing.result() == expected
+    # Without a helper process, everything is drawn here.
+    renderer = charts.SvgRenderer()
+    renderer.close()
+    assert charts.Drawing(renderer, specs).result() == expected

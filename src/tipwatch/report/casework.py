@@ -5,7 +5,8 @@ attrition, time to verdict, sentences, victims as witnesses and international co
 the privacy layer withheld is NaN; it is printed as the report prints any suppressed figure
 (``x``), never as 0, and a figure that rests on a withheld count (a share, a median) is withheld
 with it. A region row adds up the members whose counts were released and says how many it left
-out, as the report's regional figures do; nothing else is computed here.
+out, as the report's regional figures do, and a region's share is the ratio of two such sums over
+the same members. Nothing else is computed here.
 
 `Casework` indexes the tables; the ``*_table`` functions build the `Table` view models the
 templates print, and `tipwatch.report.charts` draws from the same rows.
@@ -24,7 +25,7 @@ from tipwatch.report import fmt as F
 from tipwatch.report.figures import short_name
 from tipwatch.report.fmt import Formatter
 from tipwatch.report.model import CASEWORK, ReportInput
-from tipwatch.report.tables import Cell, Row, Table
+from tipwatch.report.tables import FLAG_MARKS, Cell, Row, Table
 
 #: The label every synthetic casework section, chart and table carries.
 SYNTHETIC_LABEL = "Synthetic data"
@@ -50,6 +51,14 @@ TITLES = {
     "sentences": "Sentences",
     "witnesses": "Victims as witnesses",
     "cooperation": "Cooperation requests between countries",
+}
+#: How the overview names the sections.
+POINTERS = {
+    "attrition": "cohort attrition",
+    "durations": "time to verdict",
+    "sentences": "sentences",
+    "witnesses": "victims as witnesses",
+    "cooperation": "cooperation requests between countries",
 }
 #: What case records would answer, printed when a table is empty.
 ANSWERS = {
@@ -91,14 +100,8 @@ LEGEND_NOT_ADDED = (
     f"a sum of the figures released; k of its parts were withheld ({F.SUPPRESSED}) and are not "
     "added, so the true total is higher",
 )
-LEGEND_INCOMPLETE_COHORT = (
-    "†",
-    f"incomplete cohort: its {WITHIN_YEARS}-year window is not wholly inside the period the case "
-    "records cover (right-censored when it runs past the last year), so more of its persons may "
-    "yet be prosecuted or convicted; not a final figure",
-)
-INCOMPLETE_COHORT_MARK = "†"
-LEGEND_DAYS = ("n d", "median days from sending to execution, over executed requests only")
+# Printed after a sum of request types that left withheld ones out.
+PARTIAL_MARK = "+"
 
 
 def num(value: object) -> float | None:
@@ -238,7 +241,7 @@ class Casework:
         frame = self.frames["attrition"]
         if frame.empty:
             return None
-        complete = frame[frame["complete"].astype(bool)]
+        complete = frame[_complete(frame)]
         if complete.empty:
             return None
         countries = {str(c) for c in complete["country"]}
@@ -251,7 +254,7 @@ class Casework:
         frame = self.frames["attrition"]
         if frame.empty:
             return []
-        return sorted({int(y) for y in frame.loc[~frame["complete"].astype(bool), "cohort_year"]})
+        return sorted({int(y) for y in frame.loc[~_complete(frame), "cohort_year"]})
 
     def funnel(self, year: int) -> list[dict[str, Any]]:
         """The funnel of one cohort: a row per country with a complete cohort, then the region.
@@ -273,7 +276,7 @@ class Casework:
         withheld = 0
         for iso in self.countries("attrition"):
             r = self.record("attrition", iso, year)
-            if r is None or not bool(r["complete"]):
+            if r is None or not is_complete(r["complete"]):
                 continue
             counts = [num(r[c]) for c in ("investigated", "prosecuted_within", "convicted_within")]
             row = {
@@ -368,6 +371,25 @@ class Casework:
         return REQUEST_TYPES.get(code, code.replace("_", " ").capitalize())
 
 
+def is_complete(value: object) -> bool:
+    """Tell whether a cohort is complete; a missing flag (None, NA) counts as incomplete.
+
+    Args:
+        value: The ``complete`` cell of an attrition row.
+
+    Returns:
+        True only for a true flag.
+    """
+    try:
+        return bool(value) and not pd.isna(value)
+    except (TypeError, ValueError):
+        return False
+
+
+def _complete(frame: pd.DataFrame) -> pd.Series:
+    return frame["complete"].map(is_complete).astype(bool)
+
+
 def _country_name(iso: str) -> str:
     # Countries outside the region (a requested country) are named from the reference data.
     try:
@@ -413,14 +435,13 @@ def count_cell(value: object, fmt: Formatter, key: str = "", note: str = "") -> 
     return Cell(fmt.number(number), "number", key=key, note=note)
 
 
-def derived_cell(value: object, bases: Sequence[object], fmt: Formatter,
-                 text: Callable[[float], str], key: str = "", note: str = "") -> Cell:
+def derived_cell(value: object, bases: Sequence[object], text: Callable[[float], str],
+                 key: str = "", note: str = "") -> Cell:
     """A share or median: withheld with any count it rests on, ``–`` when there is none.
 
     Args:
         value: The share or median.
         bases: The counts it rests on (NaN when withheld).
-        fmt: The formatter (unused; kept for a uniform signature).
         text: Formats the value.
         key: The cell's ``data-key``.
         note: A second, smaller line.
@@ -428,7 +449,6 @@ def derived_cell(value: object, bases: Sequence[object], fmt: Formatter,
     Returns:
         The printed cell.
     """
-    del fmt
     if any(num(b) is None for b in bases):
         return withheld_cell(key)
     number = num(value)
@@ -483,17 +503,12 @@ def attrition_funnel_table(cw: Casework, fmt: Formatter, year: int) -> Table:
     for r in cw.funnel(year):
         key = f"attrition:{r['country']}:{year}"
         if r["region"]:
-            def total(value: float | None, column: str) -> Cell:
-                if value is None:
-                    return withheld_cell(f"{key}:{column}")
-                note = NOT_ADDED.format(k=r["withheld"]) if r["withheld"] else ""
-                return Cell(fmt.number(value), "number", key=f"{key}:{column}", note=note)
-
-            cells = [total(r["investigated"], "investigated"),
-                     total(r["prosecuted"], "prosecuted_within"),
+            note = NOT_ADDED.format(k=r["withheld"]) if r["withheld"] else ""
+            cells = [_total_cell(r["investigated"], fmt, f"{key}:investigated", note),
+                     _total_cell(r["prosecuted"], fmt, f"{key}:prosecuted_within", note),
                      _share_cell(r["prosecuted_share"], fmt, f"{key}:prosecuted_share",
                                  r["investigated"]),
-                     total(r["convicted"], "convicted_within"),
+                     _total_cell(r["convicted"], fmt, f"{key}:convicted_within", note),
                      _share_cell(r["convicted_share"], fmt, f"{key}:convicted_share",
                                  r["investigated"])]
         else:
@@ -506,6 +521,9 @@ def attrition_funnel_table(cw: Casework, fmt: Formatter, year: int) -> Table:
                                  r["investigated"], r["convicted"])]
         rows.append(Row(r["name"], cells, kind="region" if r["region"] else "", key=r["country"]))
     within = f"within {WITHIN_YEARS} years"
+    shown = {r["country"] for r in cw.funnel(year)}
+    missing = [cw.name(c) for c in cw.countries("attrition") if c not in shown]
+    without = f" No complete {year} cohort for {', '.join(missing)}." if missing else ""
     return _table(
         cw, f"t-attrition-{year}",
         f"Attrition of the {year} cohort: persons investigated, and prosecuted and convicted "
@@ -514,8 +532,14 @@ def attrition_funnel_table(cw: Casework, fmt: Formatter, year: int) -> Table:
          f"Convicted {within}", "% of investigated"],
         rows, note_legend=LEGEND_NOT_ADDED,
         note=(f"{cw.region}: the sum of the members whose three counts were all released; its "
-              "shares follow the same persons."),
+              "shares follow the same persons." + without),
     )
+
+
+def _total_cell(value: float | None, fmt: Formatter, key: str, note: str) -> Cell:
+    if value is None:
+        return withheld_cell(key)
+    return Cell(fmt.number(value), "number", key=key, note=note)
 
 
 def _share_cell(value: float | None, fmt: Formatter, key: str, *bases: float | None) -> Cell:
@@ -549,16 +573,16 @@ def attrition_cohorts_table(cw: Casework, fmt: Formatter) -> Table:
                 cells.append(Cell(F.MISSING, "missing", key=key))
                 continue
             c = derived_cell(r["convicted_share"], [r["investigated"], r["convicted_within"]],
-                             fmt, fmt.percent, key=key)
-            if not bool(r["complete"]):
-                c = Cell(c.text, c.kind, mark=INCOMPLETE_COHORT_MARK, flag="incomplete_cohort",
+                             fmt.percent, key=key)
+            if not is_complete(r["complete"]):
+                c = Cell(c.text, c.kind, mark=FLAG_MARKS["incomplete_cohort"], flag="incomplete_cohort",
                          key=key)
             cells.append(c)
         rows.append(Row(str(year), cells, key=str(year)))
     return _table(
         cw, "t-attrition-cohorts",
         f"Share of each cohort convicted within {WITHIN_YEARS} years (% of persons investigated)",
-        ["Cohort", *(cw.name(c) for c in countries)], rows,
+        ["Year", *(cw.name(c) for c in countries)], rows,
     )
 
 
@@ -584,13 +608,13 @@ def durations_table(cw: Casework, fmt: Formatter) -> Table:
                 cells.append(Cell(F.MISSING, "missing", key=key))
                 continue
             n = num(r["n"])
-            cells.append(derived_cell(r["median_days"], [r["n"]], fmt, days, key=key,
+            cells.append(derived_cell(r["median_days"], [r["n"]], days, key=key,
                                       note=f"n={fmt.number(n)}" if n is not None else ""))
         rows.append(Row(str(year), cells, key=str(year)))
     return _table(
         cw, "t-durations",
         "Median days from investigation to first-instance verdict, by year of the verdict",
-        ["Verdict year", *(cw.name(c) for c in countries)], rows,
+        ["Year", *(cw.name(c) for c in countries)], rows,
         note_legend=("n=…", "defendants judged that year (person and case), whose durations "
                             "the median is taken over"),
     )
@@ -625,7 +649,7 @@ def sentences_table(cw: Casework, fmt: Formatter) -> Table:
                 note = f"{months(q1)}–{months(q3)}"
                 if n is not None:
                     note += f" · n={fmt.number(n)}"
-            cells.append(derived_cell(r["median_months"], base, fmt, months, key=key, note=note))
+            cells.append(derived_cell(r["median_months"], base, months, key=key, note=note))
         rows.append(Row(cw.name(iso), cells, key=iso))
     return _table(
         cw, "t-sentences",
@@ -667,82 +691,70 @@ def witnesses_region_table(cw: Casework, fmt: Formatter) -> Table:
     )
 
 
-def witnesses_share_table(cw: Casework, fmt: Formatter) -> Table:
-    """Victims who testified per victim identified, by member and year (a period ratio).
-
-    Args:
-        cw: The case records.
-        fmt: The formatter.
-
-    Returns:
-        A table with one row per year.
-    """
-    countries = cw.countries("witnesses")
-    rows = []
-    for year in cw.years("witnesses"):
-        cells = []
-        for iso in countries:
-            r = cw.record("witnesses", iso, year)
-            key = f"witnesses:{iso}:{year}:testified_share"
-            if r is None:
-                cells.append(Cell(F.MISSING, "missing", key=key))
-                continue
-            cells.append(derived_cell(r["testified_share"], [r["identified"], r["testified"]],
-                                      fmt, fmt.percent, key=key))
-        rows.append(Row(str(year), cells, key=str(year)))
-    return _table(
-        cw, "t-witnesses-share",
-        "Victims who testified per victim identified, by member (period ratio, %)",
-        ["Year", *(cw.name(c) for c in countries)], rows,
-    )
-
-
 def cooperation_matrix_table(cw: Casework, fmt: Formatter) -> Table:
-    """Requests sent, requesting (rows) × requested country (columns), grouped by type.
+    """Requests sent, requesting member (rows) × requested country (columns), all types.
 
-    A cell is the number of requests sent; its note, the median days to execution where one
-    was released.
+    A cell adds up the request types' released counts (``+`` when it left withheld types out,
+    ``x`` when every type was withheld); its note gives the median days to execution of each
+    type whose median was released, e.g. ``P 40 d`` for police-to-police requests.
 
     Args:
         cw: The case records.
         fmt: The formatter.
 
     Returns:
-        A table with a group row per request type.
+        A table with one row per requesting country.
     """
     requests = cw.requests()
+    pairs = cw.pair_sums()
     columns = cw.requested()
+    types = cw.cooperation_types()
     days = _decimal(fmt)
     rows: list[Row] = []
-    for kind in cw.cooperation_types():
-        group = []
-        for a in cw.requesting():
-            if not any((a, b, kind) in requests for b in columns):
+    for a in cw.requesting():
+        cells = []
+        for b in columns:
+            key = f"cooperation:{a}:{b}:sent"
+            total = pairs.get((a, b))
+            if total is None:
+                cells.append(Cell("", "empty", key=key))
                 continue
-            cells = []
-            for b in columns:
+            medians = []
+            for kind in types:
                 r = requests.get((a, b, kind))
-                key = f"cooperation:{a}:{b}:{kind}:sent"
-                if r is None:
-                    cells.append(Cell("", "missing", key=key))
-                    continue
-                median = _rests_on(r["median_days_to_execute"], num(r["executed"]))
-                note = f"{days(median)} d" if median is not None else ""
-                cells.append(count_cell(r["sent"], fmt, key=key, note=note))
-            group.append(Row(cw.name(a), cells, key=f"{kind}:{a}"))
-        if group:
-            rows.append(Row(cw.type_name(kind), kind="group", key=kind))
-            rows.extend(group)
+                median = None if r is None else _rests_on(r["median_days_to_execute"],
+                                                           num(r["executed"]))
+                if median is not None:
+                    medians.append(f"{type_letter(kind)}\u00a0{days(median)}")
+            note = " ".join(medians)
+            if total.value is None:
+                cells.append(Cell(F.SUPPRESSED, "suppressed", key=key, note=note))
+                continue
+            text = fmt.number(total.value) + (PARTIAL_MARK if total.withheld else "")
+            cells.append(Cell(text, "number", key=key, note=note))
+        rows.append(Row(cw.name(a), cells, key=a))
     outside = [c for c in columns if c not in dict(cw.inp.members)]
-    note = "Columns: the requested country (ISO 3166 code). An empty cell: no request."
+    note = ("Columns: the requested country (ISO 3166 code). An empty cell: no request. All "
+            "request types added up; the next table gives them by type and status.")
     if outside:
         note += " Outside the region: " + ", ".join(f"{c} {cw.name(c)}" for c in outside) + "."
+    letters = ", ".join(f"{cw.type_name(t).lower()} ({type_letter(t)})" for t in types)
     return _table(
         cw, "t-cooperation-matrix",
-        "Cooperation requests sent, by requesting member (rows), requested country (columns) "
-        "and type",
-        ["Requesting", *columns], rows, size="long", note=note, note_legend=LEGEND_DAYS,
+        "Cooperation requests sent, by requesting member (rows) and requested country (columns), "
+        "with the median days to execution",
+        ["From", *columns], rows, note=note,
+        note_legend=("M 40", f"median days from sending to execution, by type: {letters}; "
+                             "over executed requests only"),
+        legend_extra=[(PARTIAL_MARK, "at least: some request types' counts were withheld "
+                                     f"({F.SUPPRESSED}) and are not added")]
+        if any(c.text.endswith(PARTIAL_MARK) for r in rows for c in r.cells) else [],
     )
+
+
+def type_letter(code: str) -> str:
+    """One-letter abbreviation of a request type, for crowded cells (``P`` for police)."""
+    return {"mla": "M", "extradition": "E", "jit": "J", "police": "P"}.get(code, code[:1].upper())
 
 
 def cooperation_status_table(cw: Casework, fmt: Formatter) -> Table:
@@ -768,8 +780,7 @@ def cooperation_status_table(cw: Casework, fmt: Formatter) -> Table:
         )
         if medians:
             text = days(medians[0]) if len(medians) == 1 else f"{days(medians[0])}–{days(medians[-1])}"
-            cells.append(Cell(text, "number", key=f"cooperation:{kind}:days",
-                              note=f"{fmt.number(len(medians))} pair{'s' if len(medians) > 1 else ''}"))
+            cells.append(Cell(text, "number", key=f"cooperation:{kind}:days"))
         else:
             cells.append(Cell(F.MISSING, "missing", key=f"cooperation:{kind}:days"))
         rows.append(Row(cw.type_name(kind), cells, key=kind))
@@ -779,6 +790,6 @@ def cooperation_status_table(cw: Casework, fmt: Formatter) -> Table:
         ["Type", "Sent", "Executed", "Refused", "Pending", "Withdrawn",
          "Median days to execution, by pair"],
         rows, note_legend=LEGEND_NOT_ADDED,
-        note=("Medians cannot be added up: the last column gives the range of the country "
-              "pairs' medians that were released, and how many pairs that is."),
+        note=("Medians cannot be added up: the last column gives the range of the medians "
+              "released for the country pairs, which the matrix prints."),
     )

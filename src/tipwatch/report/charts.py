@@ -13,6 +13,7 @@ year has no figure instead of bridging the gap.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
@@ -28,8 +29,9 @@ from typing import Any
 import altair as alt
 import vl_convert as vlc
 
+from tipwatch.report.casework import PARTIAL_MARK, SYNTHETIC_LABEL, WITHIN_YEARS, Casework, num
 from tipwatch.report.figures import Figure, Figures
-from tipwatch.report.fmt import WITHHELD, Formatter, is_percent
+from tipwatch.report.fmt import SUPPRESSED, WITHHELD, Formatter, is_percent
 from tipwatch.report.model import IndicatorMeta
 
 FONT = "DejaVu Sans"
@@ -98,13 +100,16 @@ class SvgRenderer:
     """Renders many specs to SVG on two cores: half here, half in a helper process.
 
     vl-convert takes 0.1–0.2 s per chart and holds the GIL, so a report's charts are the second
-    largest cost after WeasyPrint. Start the renderer early (the helper's start-up then overlaps
-    with building the specs); `render` falls back to this process alone if the helper fails.
-    Use it as a context manager so the helper always ends.
+    largest cost after WeasyPrint. Start the renderer early (the helper's start-up and its first,
+    slow chart then overlap with building the specs). `render` draws them all now; `start` has
+    the helper draw them while this process does other work (the PDF's layout). Both fall back
+    to this process alone if the helper fails. Use it as a context manager so the helper always
+    ends.
     """
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen[str] | None = None
+        self._warming = False
         # Only a real Python interpreter can run the helper (not, say, an embedding server).
         if not Path(sys.executable).name.lower().startswith("python"):
             return
@@ -113,8 +118,20 @@ class SvgRenderer:
                 [sys.executable, "-c", _HELPER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
             )
+            # vl-convert's first chart starts its JavaScript engine (about 0.3 s): let the helper
+            # do that now, while this process builds the specs.
+            self._proc.stdin.write(json.dumps(_WARM_UP) + "\n")  # type: ignore[union-attr]
+            self._proc.stdin.flush()  # type: ignore[union-attr]
+            self._warming = True
         except OSError:
-            self._proc = None
+            self.close()
+
+    def _warmed(self) -> None:
+        # Read the warm-up chart's answer, once, before the first real one.
+        if self._warming and self._proc is not None:
+            self._warming = False
+            if not self._proc.stdout.readline():  # type: ignore[union-attr]
+                raise OSError("the chart helper ended")
 
     def __enter__(self) -> SvgRenderer:
         return self
@@ -126,13 +143,29 @@ class SvgRenderer:
         """End the helper process."""
         if self._proc is not None:
             if self._proc.stdin and not self._proc.stdin.closed:
-                self._proc.stdin.close()
+                with contextlib.suppress(OSError):  # the helper is gone already
+                    self._proc.stdin.close()
             try:
                 self._proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
             self._proc = None
+
+    def start(self, specs: Sequence[Spec]) -> Drawing:
+        """Have the helper draw every spec in the background, in order.
+
+        This process is then free for other work (laying out the PDF, which needs the charts
+        only when it reaches their images); `Drawing.get` waits for one chart, and draws it here
+        if the helper cannot.
+
+        Args:
+            specs: Vega-Lite specs.
+
+        Returns:
+            The drawing in progress.
+        """
+        return Drawing(self, specs)
 
     def render(self, specs: Sequence[Spec]) -> list[str]:
         """Render specs to SVG, as `svg` would, in the same order.
@@ -161,6 +194,10 @@ class SvgRenderer:
                 return index
 
         def helper() -> None:
+            try:
+                self._warmed()
+            except (OSError, ValueError):
+                return
             while (index := take("front")) is not None:
                 try:
                     proc.stdin.write(json.dumps(specs[index]) + "\n")  # type: ignore[union-attr]
@@ -181,6 +218,107 @@ class SvgRenderer:
         self.close()
         # Whatever the helper did not deliver is drawn here.
         return [out[i] if i in out else svg(specs[i]) for i in range(len(specs))]
+
+
+class Drawing:
+    """Charts drawn in the background by the helper process (see `SvgRenderer.start`).
+
+    The helper takes charts from the front, in order. A caller that needs a chart the helper has
+    not delivered yet does not sit idle: it draws charts from the back meanwhile, or the one it
+    needs when the helper has not taken it, so both cores work until every chart is drawn.
+
+    Args:
+        renderer: The renderer whose helper draws; without one, everything is drawn here.
+        specs: Vega-Lite specs.
+    """
+
+    def __init__(self, renderer: SvgRenderer, specs: Sequence[Spec]) -> None:
+        self._renderer = renderer
+        self._specs = list(specs)
+        self._out: dict[int, str] = {}
+        self._taken: set[int] = set()
+        self._done = threading.Condition()
+        self._helping = renderer._proc is not None and bool(self._specs)
+        if self._helping:
+            threading.Thread(target=self._helper, daemon=True).start()
+
+    def _take(self, indices: Sequence[int]) -> int | None:
+        # The first of `indices` nobody has taken yet; the caller holds the lock.
+        index = next((i for i in indices if i not in self._taken), None)
+        if index is not None:
+            self._taken.add(index)
+        return index
+
+    def _deliver(self, index: int, markup: str) -> None:
+        with self._done:
+            self._out.setdefault(index, markup)
+            self._done.notify_all()
+
+    def _helper(self) -> None:
+        proc = self._renderer._proc
+        try:
+            self._renderer._warmed()
+            while True:
+                with self._done:
+                    index = self._take(range(len(self._specs)))
+                if index is None:
+                    break
+                try:
+                    proc.stdin.write(json.dumps(self._specs[index]) + "\n")  # type: ignore[union-attr]
+                    proc.stdin.flush()  # type: ignore[union-attr]
+                    line = proc.stdout.readline()  # type: ignore[union-attr]
+                    self._deliver(index, _finish(self._specs[index], json.loads(line)))
+                except BaseException:
+                    with self._done:
+                        self._taken.discard(index)  # the chart is drawn here instead
+                    raise
+        except (OSError, ValueError, AttributeError):
+            pass  # the helper died: what it did not deliver is drawn here
+        finally:
+            with self._done:
+                self._helping = False
+                self._done.notify_all()
+
+    def get(self, index: int) -> str:
+        """One chart's SVG, as `svg` would draw it.
+
+        Args:
+            index: Position of the spec.
+
+        Returns:
+            The SVG markup.
+        """
+        while True:
+            with self._done:
+                if index in self._out:
+                    return self._out[index]
+                mine = self._take([index])
+                if mine is None:  # the helper is drawing it: draw another meanwhile
+                    mine = self._take(range(len(self._specs) - 1, index, -1))
+                if mine is None:
+                    self._done.wait_for(lambda: index in self._out or not self._helping,
+                                        timeout=HELPER_TIMEOUT)
+                    if index not in self._out and index not in self._taken:
+                        continue
+                    if index not in self._out:  # a stuck helper: draw it here after all
+                        mine = index
+            if mine is not None:
+                self._deliver(mine, svg(self._specs[mine]))
+
+    def result(self) -> list[str]:
+        """Every chart's SVG, in order, once drawn; ends the helper.
+
+        Returns:
+            One SVG per spec; byte-identical to ``svg(spec)``.
+        """
+        drawn = [self.get(i) for i in range(len(self._specs))]
+        self._renderer.close()
+        return drawn
+
+
+# A tiny chart the helper draws first, to start vl-convert's engine before the real work.
+_WARM_UP: Spec = {"data": {"values": [{"x": 0}]}, "mark": "point",
+                  "encoding": {"x": {"field": "x", "type": "quantitative"}}}
 
 
 def _renumber_ids(markup: str, prefix: str) -> str:
@@ -664,3 +802,369 @@ def _max_members(figs: Figures) -> int:
         if f.members is not None
     ]
     return max(counts, default=len(figs.members)) or 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Case records (components 4, 6 and 7)
+#
+# Drawn from `tipwatch.report.casework.Casework`, the same rows its tables print. A withheld
+# cell (NaN) is never drawn as a value: bars and lines leave it out, and a label says "x". When
+# the case records are synthetic, the chart's own title says so in red, and so does its
+# alternative text.
+
+# Light to dark: investigated, prosecuted, convicted.
+FUNNEL_COLOURS = [LIGHT, "#8fb3d9", "#1f4e79"]
+# Oldest to latest of the sentence years.
+YEAR_BLUES = ["#b9cfe6", "#6f9bc8", "#1f4e79"]
+
+
+def _casework_spec(chart: alt.TopLevelMixin, fmt: Formatter, cw: Casework, description: str,
+                   rows: list[dict[str, Any]], subject: str) -> Spec:
+    if cw.synthetic:
+        description = f"{SYNTHETIC_LABEL}. {description}"
+    spec = _config(chart, fmt, description, rows)
+    if cw.synthetic:
+        spec["title"] = {
+            "text": f"{SYNTHETIC_LABEL} · {subject}",
+            "subtitle": "Synthetic case records (tipwatch synth): no real country",
+            "anchor": "start", "color": MARK_COLOUR, "fontSize": 11, "fontWeight": "bold",
+            "subtitleColor": MARK_COLOUR, "subtitleFontSize": 9, "offset": 6,
+        }
+    return spec
+
+
+def _casework_year_axis(years: Sequence[int], max_ticks: int = 11, font_size: int = 10) -> alt.X:
+    first, last = years[0], years[-1]
+    step = next(s for s in (1, 2, 5, 10, 20) if (last - first) // s + 1 <= max_ticks)
+    return alt.X(
+        "year:Q", title=None,
+        scale=alt.Scale(domain=[first, last], nice=False, padding=8),
+        axis=alt.Axis(format="d", values=[y for y in years if y % step == 0] or [first, last],
+                      grid=False, labelFontSize=font_size),
+    )
+
+
+def _member_colours(names: Sequence[str]) -> alt.Scale:
+    return alt.Scale(domain=list(names), range=(PALETTE + PALETTE_EXTRA)[: len(names)])
+
+
+def attrition_funnel(cw: Casework, fmt: Formatter, year: int) -> Spec:
+    """Cohort attrition of one complete cohort: nested bars per member and for the region.
+
+    Each row is 100 % of the persons investigated in the cohort year; the darker bars on it are
+    the shares prosecuted and convicted within the window. Incomplete (right-censored) cohorts
+    are not in it. A withheld count draws no bar and is labelled ``x``.
+
+    Args:
+        cw: The case records.
+        fmt: The formatter.
+        year: The cohort year.
+
+    Returns:
+        A Vega-Lite spec with its alternative text in ``description``.
+    """
+    within = f"within {WITHIN_YEARS} years"
+    stages = ["Investigated", f"Prosecuted {within}", f"Convicted {within}"]
+    funnel = cw.funnel(year)
+    rows: list[dict[str, Any]] = []
+    for r in funnel:
+        label = r["name"] + (" (sum)" if r["region"] else "")
+        shares = [100.0 if r["investigated"] is not None else None,
+                  r["prosecuted_share"], r["convicted_share"]]
+        for stage, share in zip(stages, shares, strict=True):
+            rows.append({"layer": "bar", "country": label, "stage": stage, "share": share})
+        parts = [f"n={fmt.number(r['investigated'])}" if r["investigated"] is not None
+                 else f"n={SUPPRESSED}"]
+        parts += [fmt.percent(s) if s is not None else SUPPRESSED for s in shares[1:]]
+        rows.append({"layer": "label", "country": label, "text": " · ".join(parts)})
+    names = [r["country"] for r in rows if r["layer"] == "label"]
+    region = f"{cw.region} (sum)"
+    y = alt.Y("country:N", sort=names, title=None,
+              axis=alt.Axis(labelLimit=120, ticks=False, domain=False,
+                            labelFontWeight=alt.ExprRef(
+                                f"datum.value === {json.dumps(region)} ? 'bold' : 'normal'")))
+    bars = (
+        alt.Chart()
+        .transform_filter(alt.datum.layer == "bar")
+        .mark_bar(height=11)
+        .encode(
+            x=alt.X("share:Q", stack=None, title="% of persons investigated",
+                    scale=alt.Scale(domain=[0, 100], nice=False),
+                    axis=alt.Axis(values=[0, 25, 50, 75, 100], labelExpr="datum.label + '%'")),
+            y=y,
+            color=alt.Color("stage:N", title=None, sort=stages,
+                            scale=alt.Scale(domain=stages, range=FUNNEL_COLOURS)),
+        )
+    )
+    labels = (
+        alt.Chart()
+        .transform_filter(alt.datum.layer == "label")
+        .mark_text(align="left", dx=5, fontSize=9, color="#333333")
+        .encode(x=alt.datum(100), y=y, text="text:N")
+    )
+    chart = alt.layer(bars, labels, data=_DATA).properties(
+        width=PAGE_WIDTH - 300, height=17 * len(names))
+    members = [r for r in funnel if not r["region"] and r["convicted_share"] is not None]
+    phrases = []
+    total = next((r for r in funnel if r["region"]), None)
+    if total is not None and total["investigated"] is not None:
+        phrases.append(
+            f"{cw.region}, adding up {fmt.number(total['added'])} members: "
+            f"{fmt.number(total['investigated'])} persons investigated, "
+            f"{fmt.percent(total['prosecuted_share'] or 0)} prosecuted and "
+            f"{fmt.percent(total['convicted_share'] or 0)} convicted {within}")
+    if members:
+        high = max(members, key=lambda r: (r["convicted_share"], r["name"]))
+        low = min(members, key=lambda r: (r["convicted_share"], r["name"]))
+        phrases.append(f"convicted share highest in {high['name']} "
+                       f"({fmt.percent(high['convicted_share'])}), lowest in {low['name']} "
+                       f"({fmt.percent(low['convicted_share'])})")
+    withheld = [r["name"] for r in funnel if not r["region"]
+                and None in (r["investigated"], r["prosecuted"], r["convicted"])]
+    if withheld:
+        phrases.append(f"counts withheld ({SUPPRESSED}) for {', '.join(withheld)}")
+    description = (f"Bar chart of cohort attrition for the persons first investigated in {year}: "
+                   f"the shares prosecuted and convicted {within}. " + "; ".join(phrases) + ".")
+    return _casework_spec(chart, fmt, cw, description, rows, f"Attrition, {year} cohort")
+
+
+def verdict_durations(cw: Casework, fmt: Formatter) -> Spec:
+    """Median days from investigation to first-instance verdict, one line per member.
+
+    A year whose median is withheld (fewer defendants than the threshold) is an open triangle
+    on the axis, not a value; a line breaks where a year has no median.
+
+    Args:
+        cw: The case records.
+        fmt: The formatter.
+
+    Returns:
+        A Vega-Lite spec with its alternative text in ``description``.
+    """
+    years = cw.years("durations")
+    countries = cw.countries("durations")
+    rows: list[dict[str, Any]] = []
+    latest: list[tuple[float, str, int]] = []
+    for iso in countries:
+        found = [cw.record("durations", iso, year) for year in years]
+        values = [num(r["median_days"]) if r is not None and num(r["n"]) is not None else None
+                  for r in found]
+        for year, r, value, dot in zip(years, found, values, _isolated(values), strict=True):
+            rows.append({"country": cw.name(iso), "year": year, "value": value, "dot": dot,
+                         "withheld": r is not None and num(r["n"]) is None})
+        shown = [(v, y) for v, y in zip(values, years, strict=True) if v is not None]
+        if shown:
+            latest.append((shown[-1][0], cw.name(iso), shown[-1][1]))
+    names = [cw.name(c) for c in countries]
+    colours = _member_colours(names)
+    x = _casework_year_axis(years)
+    colour = alt.Color("country:N", scale=colours, title=None,
+                       legend=alt.Legend(columns=5, labelLimit=110))
+    line = (
+        alt.Chart()
+        .mark_line(strokeWidth=1.6, strokeJoin="round", invalid="break-paths-show-domains")
+        .encode(x=x, y=alt.Y("value:Q", title="median days",
+                             axis=alt.Axis(format=",~f", tickCount=5)), color=colour)
+    )
+    dots = (alt.Chart().transform_filter(alt.datum.dot)
+            .mark_point(filled=True, size=24, opacity=1)
+            .encode(x=x, y=alt.Y("value:Q"), color=colour))
+    withheld = (alt.Chart().transform_filter(alt.datum.withheld)
+                .mark_point(shape="triangle-up", filled=False, size=40, strokeWidth=1.3)
+                .encode(x=x, y=alt.datum(0), color=colour))
+    chart = alt.layer(line, dots, withheld, data=_DATA).properties(
+        width=PAGE_WIDTH - 70, height=170,
+        title=alt.Title(f"△ on the axis: median withheld ({SUPPRESSED})", fontSize=9,
+                        fontWeight="normal", color="#555555", anchor="end", orient="bottom"),
+    )
+    period = fmt.year_range((years[0], years[-1])) if years else ""
+    description = f"Line chart of the median days from investigation to verdict by member, {period}"
+    if latest:
+        low, high = min(latest), max(latest)
+        description += (f"; latest medians from {fmt.number(low[0], decimals=1)} days "
+                        f"({low[1]}, {low[2]}) to {fmt.number(high[0], decimals=1)} days "
+                        f"({high[1]}, {high[2]})")
+    return _casework_spec(chart, fmt, cw, description + ".", rows, "Time to verdict")
+
+
+def sentence_ranges(cw: Casework, fmt: Formatter) -> Spec:
+    """Prison sentences by member in the latest years: median (dot) and quartiles (bar).
+
+    Args:
+        cw: The case records.
+        fmt: The formatter.
+
+    Returns:
+        A Vega-Lite spec with its alternative text in ``description``.
+    """
+    years = cw.sentence_years()
+    countries = cw.countries("sentences")
+    rows: list[dict[str, Any]] = []
+    for iso in countries:
+        for year in years:
+            r = cw.record("sentences", iso, year)
+            if r is None or num(r["with_sentence"]) is None:
+                continue
+            q1, median, q3 = (num(r[c]) for c in ("q1_months", "median_months", "q3_months"))
+            if median is None:
+                continue
+            rows.append({"country": cw.name(iso), "year": str(year), "median": median,
+                         "q1": q1 if q1 is not None else median,
+                         "q3": q3 if q3 is not None else median})
+    names = [cw.name(c) for c in countries]
+    labels = [str(y) for y in years]
+    y = alt.Y("country:N", sort=names, title=None, axis=alt.Axis(labelLimit=110, ticks=False))
+    offset = alt.YOffset("year:N", sort=labels, scale=alt.Scale(domain=labels, paddingInner=0.2))
+    colour = alt.Color("year:N", title=None, sort=labels,
+                       scale=alt.Scale(domain=labels, range=YEAR_BLUES[-len(labels):]))
+    x = alt.X("q1:Q", title="months of prison (quartiles and median)",
+              axis=alt.Axis(format=",~f", tickCount=6))
+    ranges = alt.Chart().mark_rule(strokeWidth=2.2).encode(x=x, x2="q3:Q", y=y, yOffset=offset,
+                                                           color=colour)
+    medians = (alt.Chart().mark_point(filled=True, size=26, opacity=1, shape="diamond")
+               .encode(x=alt.X("median:Q"), y=y, yOffset=offset, color=colour))
+    chart = alt.layer(ranges, medians, data=_DATA).properties(
+        width=PAGE_WIDTH - 130, height=alt.Step(6))
+    last = [r for r in rows if years and r["year"] == str(years[-1])]
+    description = (f"Range chart of the prison sentences by member, "
+                   f"{fmt.year_list(years) if years else 'no years'}: a bar from the first to "
+                   "the third quartile, a diamond at the median")
+    if last:
+        low = min(last, key=lambda r: (r["median"], r["country"]))
+        high = max(last, key=lambda r: (r["median"], r["country"]))
+        description += (f"; in {years[-1]} medians from {fmt.number(low['median'], decimals=1)} "
+                        f"months ({low['country']}) to {fmt.number(high['median'], decimals=1)} "
+                        f"months ({high['country']})")
+    return _casework_spec(chart, fmt, cw, description + ".", rows, "Sentences")
+
+
+def witness_trends(cw: Casework, fmt: Formatter) -> Spec:
+    """The region's victims as witnesses by year: three small panels.
+
+    Panels: victims identified and who testified; protected and compensated; testified per
+    identified (a period ratio). Each is the members' released figures added up.
+
+    Args:
+        cw: The case records.
+        fmt: The formatter.
+
+    Returns:
+        A Vega-Lite spec with its alternative text in ``description``.
+    """
+    years = cw.years("witnesses")
+    panels = {
+        "Identified and testified": ("identified", "testified"),
+        "Protected and compensated": ("protected", "compensated"),
+        "Testified ÷ identified (%)": ("testified_share",),
+    }
+    series = {"identified": "Identified", "testified": "Testified", "protected": "Protected",
+              "compensated": "Compensated", "testified_share": "Testified ÷ identified"}
+    sums = {year: cw.witness_sums(year) for year in years}
+    rows: list[dict[str, Any]] = []
+    for panel, columns in panels.items():
+        for column in columns:
+            values = [sums[year][column].value for year in years]
+            for year, value, dot in zip(years, values, _isolated(values), strict=True):
+                rows.append({"panel": panel, "series": series[column], "year": year,
+                             "value": value, "dot": dot})
+    x = _casework_year_axis(years, max_ticks=6, font_size=8)
+    colour = alt.Color("series:N", title=None, sort=list(series.values()),
+                       scale=alt.Scale(domain=list(series.values()),
+                                       range=[REGION_COLOUR, PALETTE[0], PALETTE[1], PALETTE[4],
+                                              PALETTE[2]]))
+    y = alt.Y("value:Q", title=None, axis=alt.Axis(format=",~f", tickCount=4))
+    line = (alt.Chart().mark_line(strokeWidth=1.8, invalid="break-paths-show-domains")
+            .encode(x=x, y=y, color=colour))
+    dots = (alt.Chart().transform_filter(alt.datum.dot).mark_point(filled=True, size=22, opacity=1)
+            .encode(x=x, y=y, color=colour))
+    width = (PAGE_WIDTH - 3 * 50) // 3
+    chart = alt.FacetChart(
+        data=_DATA,
+        spec=alt.LayerChart(layer=[line, dots], width=width, height=120),
+        facet=alt.Facet("panel:N", sort=list(panels), title=None),
+        columns=3, spacing={"column": 22},
+        resolve=alt.Resolve(scale=alt.ScaleResolveMap(y="independent")),
+    )
+    period = fmt.year_range((years[0], years[-1])) if years else ""
+    phrases = []
+    for column in ("identified", "testified", "testified_share"):
+        values = [(sums[y][column].value, y) for y in years if sums[y][column].value is not None]
+        if values:
+            text = fmt.percent if column == "testified_share" else fmt.number
+            first, last = values[0], values[-1]
+            phrases.append(f"{series[column].lower()} {text(first[0])} in {first[1]}, "
+                           f"{text(last[0])} in {last[1]}")
+    description = (f"Line charts of victims as witnesses in {cw.region}, {period}, members' "
+                   "released figures added up: " + "; ".join(phrases) + ".")
+    return _casework_spec(chart, fmt, cw, description, rows, "Victims as witnesses")
+
+
+def cooperation_heatmap(cw: Casework, fmt: Formatter) -> Spec:
+    """Requests sent by requesting member (rows) to requested country (columns), all types.
+
+    A cell adds up the types' released counts; ``+`` marks a cell that left withheld types out
+    (the true number is higher), ``x`` one whose every type was withheld.
+
+    Args:
+        cw: The case records.
+        fmt: The formatter.
+
+    Returns:
+        A Vega-Lite spec with its alternative text in ``description``.
+    """
+    requesting, requested = cw.requesting(), cw.requested()
+    pairs = cw.pair_sums()
+    rows: list[dict[str, Any]] = []
+    for (a, b), total in sorted(pairs.items()):
+        label = (SUPPRESSED if total.value is None
+                 else fmt.number(total.value) + (PARTIAL_MARK if total.withheld else ""))
+        rows.append({"from": cw.name(a), "to": b, "value": total.value, "label": label})
+    top = max((r["value"] for r in rows if r["value"] is not None), default=1) or 1
+    for r in rows:
+        r["dark"] = r["value"] is not None and r["value"] > top / 2
+    names = [cw.name(c) for c in requesting]
+    outside = [c for c in requested if c not in dict(cw.inp.members)]
+    x = alt.X("to:N", sort=requested, title="Requested country",
+              axis=alt.Axis(orient="top", labelAngle=0, ticks=False, domain=False, labelFontSize=9,
+                            labelColor=alt.ExprRef(
+                                f"indexof({json.dumps(outside)}, datum.value) >= 0 "
+                                f"? '{GREY}' : '#333333'")))
+    y = alt.Y("from:N", sort=names, title="Requesting member",
+              axis=alt.Axis(ticks=False, domain=False, labelLimit=110))
+    cells = (
+        alt.Chart()
+        .transform_filter("datum.value !== null")
+        .mark_rect(stroke="#ffffff", strokeWidth=1)
+        # No colour legend: every cell prints its number (and WeasyPrint drops SVG gradients).
+        .encode(x=x, y=y, color=alt.Color(
+            "value:Q", title="Requests sent", legend=None,
+            scale=alt.Scale(range=["#e8eef5", "#1f4e79"], domainMin=0)))
+    )
+    withheld = (
+        alt.Chart()
+        .transform_filter("datum.value === null")
+        .mark_rect(stroke="#ffffff", strokeWidth=1, color="#eceff2")
+        .encode(x=x, y=y)
+    )
+    text = (
+        alt.Chart()
+        .mark_text(fontSize=8)
+        .encode(x=x, y=y, text="label:N",
+                color=alt.condition(alt.datum.dark, alt.value("#ffffff"), alt.value("#333333")))
+    )
+    chart = alt.layer(withheld, cells, text, data=_DATA).properties(
+        width=alt.Step(max(18, min(30, (PAGE_WIDTH - 140) // max(1, len(requested))))),
+        height=alt.Step(18),
+    )
+    shown = sorted((r for r in rows if r["value"] is not None),
+                   key=lambda r: (-r["value"], r["from"], r["to"]))
+    phrases = [f"{len(names)} requesting members, {len(requested)} requested countries"]
+    if shown:
+        phrases.append("most requests: " + ", ".join(
+            f"{r['from']} to {cw.name(r['to'])} ({r['label']})" for r in shown[:3]))
+    partial = sum(1 for p in pairs.values() if p.withheld)
+    if partial:
+        phrases.append(f"{partial} pairs with some counts withheld ({SUPPRESSED} or {PARTIAL_MARK})")
+    description = ("Heatmap of cooperation requests sent, all types: " + "; ".join(phrases)
+                   + ".")
+    return _casework_spec(chart, fmt, cw, description, rows, "Cooperation requests")

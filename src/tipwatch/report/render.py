@@ -1,9 +1,10 @@
 """Render a `ReportInput` to a self-contained HTML page and an A4 PDF.
 
 The renderer lays out released figures; it never computes one. It builds a document model
-(chapters, figures, tables) from the input, renders every chart to inline SVG, fills the Jinja2
-templates and, for the PDF, hands the same HTML to WeasyPrint. Output is deterministic: the same
-input gives byte-identical HTML (no timestamps, no random ids).
+(chapters, figures, tables, and the case-record sections of `tipwatch.report.casework`) from the
+input, renders every chart to inline SVG, fills the Jinja2 templates and, for the PDF, hands the
+same HTML to WeasyPrint (which starts while a helper process still draws the charts). Output is
+deterministic: the same input gives byte-identical HTML (no timestamps, no random ids).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from tipwatch.report import casework as CW
 from tipwatch.report import charts
 from tipwatch.report import fmt as F
 from tipwatch.report import tables as T
@@ -31,6 +33,8 @@ HTML_NAME = "index.html"
 PDF_NAME = "report.pdf"
 # Settings keys that may name the tipwatch version, in the order they are looked for.
 _VERSION_KEYS = ("tipwatch version", "tipwatch_version", "tipwatch", "version")
+# The PDF's charts are <img src="tipwatch-chart:N">, fetched from the drawing by number.
+CHART_SCHEME = "tipwatch-chart:"
 # Settings worth a place on the title page (matched as parts of the key); the annex lists all.
 _TITLE_SETTINGS = ("audience", "snapshot", "generated", "date")
 
@@ -45,6 +49,8 @@ class Chart:
         spec: The Vega-Lite spec (its ``description`` is the alternative text).
         number: Figure number in reading order.
         svg: The inline SVG, filled in by `build_document`.
+        badge: A label printed before the caption, e.g. "Synthetic data".
+        src: The ``<img>`` source when not the SVG's ``data:`` URI (see `url`).
     """
 
     id: str
@@ -52,6 +58,8 @@ class Chart:
     spec: dict[str, Any]
     number: int = 0
     svg: Markup = Markup("")
+    badge: str = ""
+    src: str = ""
 
     @property
     def alt(self) -> str:
@@ -60,8 +68,13 @@ class Chart:
 
     @property
     def data_uri(self) -> str:
-        """The SVG as a ``data:`` URI, for the PDF's ``<img>``."""
+        """The SVG as a ``data:`` URI, for an ``<img>``."""
         return "data:image/svg+xml;base64," + base64.b64encode(str(self.svg).encode()).decode()
+
+    @property
+    def url(self) -> str:
+        """Where the PDF's ``<img>`` fetches the chart from while it is still being drawn."""
+        return f"{CHART_SCHEME}{self.number}"
 
 
 @dataclass
@@ -118,17 +131,32 @@ def render_report(
         raise ValueError(f"Unknown report format {', '.join(unknown)}; use html or pdf.")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    document = build_document(inp, locale=locale)
     written: dict[str, Path] = {}
+    if "pdf" not in formats:
+        document = build_document(inp, locale=locale)
+    else:
+        fmt = Formatter(locale)
+        # Started first, so that the helper process warms up while the specs are being built.
+        with charts.SvgRenderer() as renderer:
+            document = _Document(Figures(inp), fmt).build()
+            document["fmt"] = fmt
+            # The helper draws the charts while WeasyPrint parses the page and applies its CSS
+            # (a third of the PDF's time, on the other core); it asks for each chart only when
+            # it builds that chart's <img>. Same page as the HTML, but each chart as an <img>:
+            # inline SVG elements would go through WeasyPrint's CSS cascade one by one (about a
+            # second for the full report).
+            drawing = renderer.start([chart.spec for chart in document["charts"]])
+            for chart in document["charts"]:
+                chart.src = chart.url
+            written["pdf"] = out_dir / PDF_NAME
+            _write_pdf(_page(document, inline_svg=False), written["pdf"], charts=drawing)
+            drawn = drawing.result()
+        for chart, markup in zip(document["charts"], drawn, strict=True):
+            chart.svg = Markup(markup)
     if "html" in formats:
         written["html"] = out_dir / HTML_NAME
         written["html"].write_text(_page(document, inline_svg=True), encoding="utf-8")
-    if "pdf" in formats:
-        written["pdf"] = out_dir / PDF_NAME
-        # Same page, but each chart as an <img>: inline SVG elements would go through
-        # WeasyPrint's CSS cascade one by one (about a second for the full report).
-        _write_pdf(_page(document, inline_svg=False), written["pdf"])
-    return written
+    return {kind: written[kind] for kind in FORMATS if kind in written}
 
 
 def render_html(inp: ReportInput, *, locale: str = "en") -> str:
@@ -172,11 +200,20 @@ def _page(document: dict[str, Any], *, inline_svg: bool) -> str:
                            inline_svg=inline_svg)
 
 
-def _write_pdf(page: str, target: Path) -> None:
+def _write_pdf(page: str, target: Path, charts: charts.Drawing | None = None) -> None:
     # Imported here: WeasyPrint takes ~2 s to import and the HTML alone does not need it.
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    HTML(string=page, base_url=None).write_pdf(target)
+    class Fetcher(URLFetcher):
+        # Charts given by `Chart.url` are fetched from the drawing as they are needed.
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            if charts is not None and url.startswith(CHART_SCHEME):
+                svg = charts.get(int(url.removeprefix(CHART_SCHEME)) - 1)
+                return URLFetcherResponse(url, svg.encode(), {"Content-Type": "image/svg+xml"})
+            return super().fetch(url, headers)
+
+    HTML(string=page, base_url=None, url_fetcher=Fetcher()).write_pdf(target)
 
 
 def _environment() -> Environment:
@@ -199,11 +236,12 @@ class _Document:
         self.inp = figs.inp
         self.charts: list[Chart] = []
         self.tables = 0
+        self.cw = CW.Casework(figs.inp)
 
     # -- numbering ------------------------------------------------------------------------
 
-    def chart(self, id: str, caption: str, spec: dict[str, Any]) -> Chart:
-        chart = Chart(id, caption, spec, number=len(self.charts) + 1)
+    def chart(self, id: str, caption: str, spec: dict[str, Any], badge: str = "") -> Chart:
+        chart = Chart(id, caption, spec, number=len(self.charts) + 1, badge=badge)
         self.charts.append(chart)
         return chart
 
@@ -241,6 +279,10 @@ class _Document:
             "profiles": profiles,
             "annex": annex,
             "charts": self.charts,
+            "synthetic": self.cw.synthetic and self.cw.any,
+            "synthetic_label": CW.SYNTHETIC_LABEL,
+            "synthetic_sentence": _code(CW.SYNTHETIC_SENTENCE),
+            "casework_within": CW.WITHIN_YEARS,
         }
 
     def generated_line(self) -> str:
@@ -303,7 +345,23 @@ class _Document:
             "findings": findings,
             "reporting_sentence": sentence,
             "baseline": self.table(baseline) if baseline.rows else None,
+            "casework": self.casework_pointer(),
         }
+
+    def casework_pointer(self) -> list[dict[str, Any]]:
+        """The case-record sections the overview points to, grouped by chapter.
+
+        Returns:
+            One dict per component with sections: ``component`` (its number) and ``items``
+            (``(label, anchor)`` of each section with case records).
+        """
+        ids = {c.id for c in self.inp.components}
+        groups = []
+        for cid, names in CW.SECTIONS.items():
+            items = [(CW.POINTERS[n], f"casework-{n}") for n in names if not self.cw.empty(n)]
+            if cid in ids and items:
+                groups.append({"component": cid, "items": items})
+        return groups
 
     def component(self, component: ComponentMeta) -> dict[str, Any]:
         figs, fmt = self.figs, self.fmt
@@ -325,8 +383,18 @@ class _Document:
             "countries": [],
             "without": [],
             "layout": "",
+            "casework": None,
         }
+        names = CW.SECTIONS.get(component.id, ())
+        if not present and any(not self.cw.empty(n) for n in names):
+            result["no_data"] = (
+                "No aggregate figures: tipwatch holds no reported figures for this component "
+                f"for {short_name(self.inp)} in {fmt.year_range(self.inp.years)}; the case "
+                "records below answer part of it."
+            )
         if not present:
+            # Case-record sections come after the aggregate figures, numbered in reading order.
+            result["casework"] = self.casework(names) if names else None
             return result
         counts = figs.counts(present)
         regional_counts = [m for m in counts if figs.has_data([m.id], [figs.region])]
@@ -349,7 +417,131 @@ class _Document:
                                       id=f"t-component-{component.id}-{iso}")
             result["countries"].append(self.table(table))
         result["layout"] = "side" if len(present) <= 3 else ""
+        result["casework"] = self.casework(names) if names else None
         return result
+
+    # -- case records ---------------------------------------------------------------------
+
+    def casework(self, names: Sequence[str]) -> dict[str, Any]:
+        """A component's case-record sections, or what case records would answer.
+
+        Args:
+            names: The analyses the component shows (keys of `model.CASEWORK`).
+
+        Returns:
+            ``sections`` (title, anchor, badge, lead, exhibits, or the no-data sentence of an
+            empty table) and, when every table is empty, ``none`` and ``answers`` instead.
+        """
+        cw, fmt = self.cw, self.fmt
+        if all(cw.empty(n) for n in names):
+            return {
+                "sections": [],
+                "none": (f"No case records: tipwatch holds no case records for "
+                         f"{short_name(self.inp)} in {fmt.year_range(self.inp.years)}."),
+                "answers": [(CW.TITLES[n], CW.ANSWERS[n]) for n in names],
+            }
+        build = {
+            "attrition": self._attrition, "durations": self._durations,
+            "sentences": self._sentences, "witnesses": self._witnesses,
+            "cooperation": self._cooperation,
+        }
+        sections = []
+        for name in names:
+            section: dict[str, Any] = {
+                "name": name, "title": CW.TITLES[name], "anchor": f"casework-{name}",
+                "badge": CW.SYNTHETIC_LABEL if cw.synthetic else "", "lead": "", "exhibits": [],
+                "empty": "", "notice": "", "answer": CW.ANSWERS[name],
+            }
+            if cw.empty(name):
+                section["badge"] = ""  # nothing here is synthetic
+                section["empty"] = (f"No case records for this: tipwatch holds none for "
+                                    f"{short_name(self.inp)} in {fmt.year_range(self.inp.years)}.")
+            else:
+                build[name](section)
+            sections.append(section)
+        return {"sections": sections, "none": "", "answers": []}
+
+    def _casework_chart(self, name: str, caption: str, spec: dict[str, Any]) -> Chart:
+        badge = CW.SYNTHETIC_LABEL if self.cw.synthetic else ""
+        return self.chart(f"fig-casework-{name}", caption, spec, badge=badge)
+
+    def _attrition(self, section: dict[str, Any]) -> None:
+        cw, fmt = self.cw, self.fmt
+        year = cw.cohort_year()
+        within = f"within {CW.WITHIN_YEARS} years"
+        incomplete = cw.incomplete_cohorts()
+        lead = (f"Of the persons first investigated in a year (a cohort), the share prosecuted and "
+                f"the share convicted {within}. A cohort follows the same persons, unlike the period "
+                "conviction ratio, so it never exceeds 100%.")
+        if incomplete:
+            lead += (f" Cohorts {fmt.year_list(incomplete)} are incomplete for some or all members "
+                     f"(mostly right-censored: their {CW.WITHIN_YEARS}-year window runs past the end "
+                     f"of the case records), are marked {T.FLAG_MARKS['incomplete_cohort']} and are "
+                     "left out of the funnel.")
+        section["lead"] = lead
+        if year is None:
+            section["notice"] = ("No complete cohort yet: no cohort's window lies wholly inside the "
+                                 "period the case records cover, so there is no funnel.")
+        else:
+            chart = self._casework_chart(
+                "attrition", f"Attrition of the {year} cohort, the latest complete one: "
+                f"prosecuted and convicted {within}, by member and for {cw.region}",
+                charts.attrition_funnel(cw, fmt, year))
+            section["exhibits"].append(Exhibit(chart, [self.table(CW.attrition_funnel_table(cw, fmt, year))]))
+        section["exhibits"].append(Exhibit(None, [self.table(CW.attrition_cohorts_table(cw, fmt))]))
+
+    def _durations(self, section: dict[str, Any]) -> None:
+        cw, fmt = self.cw, self.fmt
+        section["lead"] = (
+            "Median days from a defendant's investigation to the first-instance verdict in the "
+            "case, whatever its outcome, by the year of the verdict. Each defendant counts once "
+            "per case; medians are interpolated.")
+        chart = self._casework_chart(
+            "durations", "Time to verdict: median days from investigation to first-instance "
+            "verdict, by member", charts.verdict_durations(cw, fmt))
+        section["exhibits"].append(Exhibit(chart, [self.table(CW.durations_table(cw, fmt))]))
+
+    def _sentences(self, section: dict[str, Any]) -> None:
+        cw, fmt = self.cw, self.fmt
+        years = cw.sentence_years()
+        section["lead"] = (
+            "Prison sentences given with the convictions of each year (a person convicted in two "
+            "cases has two sentences): the median and the quartiles, in months. A sentence changed "
+            "on appeal is not followed.")
+        chart = self._casework_chart(
+            "sentences", f"Prison sentences by member, {fmt.year_list(years)}: median and "
+            "quartiles", charts.sentence_ranges(cw, fmt))
+        section["exhibits"].append(Exhibit(chart, [self.table(CW.sentences_table(cw, fmt))]))
+
+    def _witnesses(self, section: dict[str, Any]) -> None:
+        cw, fmt = self.cw, self.fmt
+        section["lead"] = (
+            "Victims identified, and victims who testified, were granted a protection measure or "
+            "were awarded compensation, each counted as persons in the year of the service. "
+            "Compensation is a remedy owed to every victim (component 5); the case records give "
+            "it with the other services.")
+        chart = self._casework_chart(
+            "witnesses", f"Victims as witnesses in {cw.region}: members' figures added up",
+            charts.witness_trends(cw, fmt))
+        section["exhibits"].append(Exhibit(chart, [self.table(CW.witnesses_region_table(cw, fmt))]))
+
+    def _cooperation(self, section: dict[str, Any]) -> None:
+        cw, fmt = self.cw, self.fmt
+        section["lead"] = (
+            "Requests for mutual legal assistance, extradition, joint investigations and "
+            "police-to-police cooperation, by the country that sent them and the country asked, "
+            "with their last reported status. The median days to execution count executed "
+            "requests only: a request never answered has no duration. A request that both "
+            "countries report is counted by each.")
+        chart = self._casework_chart(
+            "cooperation", "Cooperation requests sent, requesting member × requested country, "
+            f"all types; {F.SUPPRESSED}: withheld, {CW.PARTIAL_MARK}: some types withheld and not "
+            "added",
+            charts.cooperation_heatmap(cw, fmt))
+        section["exhibits"].append(Exhibit(chart, [
+            self.table(CW.cooperation_matrix_table(cw, fmt)),
+            self.table(CW.cooperation_status_table(cw, fmt)),
+        ]))
 
     def profile(self, iso: str, name: str) -> dict[str, Any]:
         figs, fmt = self.figs, self.fmt
@@ -450,6 +642,15 @@ class _Document:
             if key not in given
         ]
         return {"sources": sources, "indicators": indicators, "settings": settings}
+
+
+def _code(text: str) -> Markup:
+    """Escape ``text`` and print its `backquoted` parts as code."""
+    parts = str(text).split("`")
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if i % 2 else escape(part)
+        for i, part in enumerate(parts)
+    )
 
 
 def _trend_sentence(series: Sequence[Any], fmt: Formatter) -> str:

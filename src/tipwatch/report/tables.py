@@ -24,6 +24,8 @@ from tipwatch.report.model import IndicatorMeta
 
 # Short names of anomaly flags, for the country profiles' status notes.
 FLAG_LABELS: dict[str, str] = {"ratio_above_100": "period ratio above 100%"}
+# The mark printed after a flagged figure, when not `fmt.FLAG_MARK`.
+FLAG_MARKS: dict[str, str] = {"incomplete_cohort": "†"}
 # What each anomaly flag means, printed as the footnote of every table that shows the flag.
 FLAG_NOTES: dict[str, str] = {
     "ratio_above_100": (
@@ -31,6 +33,11 @@ FLAG_NOTES: dict[str, str] = {
         "Convictions may follow prosecutions begun in earlier years, or the two figures may be "
         "counted differently (UNODC's GLOTIP shows Indonesia 2017: 330 convicted, 25 prosecuted). "
         "Read it as an anomaly, not as a conviction rate."
+    ),
+    "incomplete_cohort": (
+        "Incomplete cohort: its follow-up window is not wholly inside the period the case records "
+        "cover (right-censored when it runs past the last year), so more of its persons may yet "
+        "be prosecuted or convicted. Not a final figure; left out of the funnel."
     ),
 }
 
@@ -57,8 +64,8 @@ class Cell:
 
     Attributes:
         text: What is printed.
-        kind: ``number``, ``withheld``, ``missing``, ``suppressed``, ``incomplete`` or ``text``;
-            the CSS class.
+        kind: ``number``, ``withheld``, ``missing``, ``suppressed``, ``incomplete``, ``text`` or
+            ``empty`` (nothing to say, e.g. no request between two countries); the CSS class.
         mark: A visible mark after the text, e.g. ``⚠``.
         flag: The anomaly flag behind ``mark``.
         note: A second, smaller line (e.g. regional coverage).
@@ -102,6 +109,10 @@ class Table:
         number: Table number, set by the renderer in reading order.
         size: ``""`` or ``small`` (narrow tables laid out side by side).
         note: A sentence printed under the table, e.g. which years had no figure at all.
+        badge: A label printed before the caption, e.g. "Synthetic data".
+        note_legend: What the cells' second lines mean, when not a regional coverage; None
+            for the coverage legend.
+        legend_extra: Further legend entries, printed last.
     """
 
     id: str
@@ -111,6 +122,9 @@ class Table:
     number: int = 0
     size: str = ""
     note: str = ""
+    badge: str = ""
+    note_legend: tuple[str, str] | None = None
+    legend_extra: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def widths(self) -> list[float]:
@@ -150,10 +164,11 @@ class Table:
         if "incomplete" in kinds:
             entries.append(LEGEND_INCOMPLETE)
         if any(c.note and c.kind != "text" for c in cells):
-            entries.append(LEGEND_COVERAGE)
+            entries.append(self.note_legend or LEGEND_COVERAGE)
         for flag in sorted({c.flag for c in cells if c.flag}):
-            entries.append((F.FLAG_MARK, FLAG_NOTES.get(flag, flag.replace("_", " "))))
-        return entries
+            entries.append((FLAG_MARKS.get(flag, F.FLAG_MARK),
+                            FLAG_NOTES.get(flag, flag.replace("_", " "))))
+        return entries + list(self.legend_extra)
 
 
 def cell(figure: Figure | None, fmt: Formatter, *, coverage: str = "") -> Cell:
