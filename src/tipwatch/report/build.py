@@ -62,7 +62,14 @@ def casework(store: Store, countries: list[str], years: tuple[int, int], aud: pr
              synthetic: bool = False) -> dict[str, pd.DataFrame]:
     """The case-record analyses for ``countries``, released for ``aud`` (empty tables when none)."""
     from tipwatch.indicators import casefile
+    from tipwatch.report.model import CASEWORK
 
+    subs = indicators.current_submissions(store.ibis, synthetic=synthetic)
+    if subs.filter(subs.id.isin(store.ibis.table("cases").select("submission_id").distinct()
+                                .submission_id)).count().execute() == 0:
+        # No case records: the analyses would only compile and return nothing.
+        empty = {name: pd.DataFrame({c: [] for c in cols}) for name, cols in CASEWORK.items()}
+        return {name: privacy.release_wide(df, aud, []) for name, df in empty.items()}
     out = {}
     for name, (counts, derived) in _CASEWORK_COUNTS.items():
         fn = getattr(casefile, name)
