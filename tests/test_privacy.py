@@ -48,3 +48,10 @@ def test_wide_tables_withhold_small_counts_and_what_rests_on_them():
     assert out.sent.tolist()[0] == 12 and pd.isna(out.sent.iloc[1])
     assert out.median_days.iloc[0] == 180 and pd.isna(out.median_days.iloc[1])
     assert out.attrs[privacy.RELEASED] == "public"
+
+
+def test_a_share_is_withheld_when_its_denominator_is():
+    t = pd.DataFrame({"identified": [3, 40], "testified": [6, 10], "testified_share": [200.0, 25.0]})
+    out = privacy.release_wide(t, privacy.audience("public"), ["identified", "testified"],
+                               {"testified_share": ("testified", "identified")})
+    assert pd.isna(out.testified_share.iloc[0]) and out.testified_share.iloc[1] == 25

@@ -12,6 +12,7 @@ import io
 import re
 import shutil
 import subprocess
+import sys
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
@@ -419,7 +420,13 @@ def test_background_drawing_gives_the_same_svgs(synthetic):
         # Asked for out of order: the caller draws what the helper has not taken.
         assert [drawing.get(i) for i in (4, 0, 2)] == [expected[4], expected[0], expected[2]]
         assert drawing.result() == expected
-    # Without a helper process, everything is drawn here.
+    # Without a helper process, or with one that dies, everything is drawn here.
     renderer = charts.SvgRenderer()
     renderer.close()
     assert charts.Drawing(renderer, specs).result() == expected
+    with charts.SvgRenderer() as renderer:
+        renderer.close()
+        renderer._proc = subprocess.Popen([sys.executable, "-c", "pass"], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, text=True)
+        renderer._warming = True
+        assert renderer.start(specs).result() == expected

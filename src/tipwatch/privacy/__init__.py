@@ -74,7 +74,7 @@ def release(table: pd.DataFrame, aud: Audience) -> pd.DataFrame:
 
 
 def release_wide(table: pd.DataFrame, aud: Audience, counts: list[str],
-                 derived: dict[str, str] | None = None) -> pd.DataFrame:
+                 derived: dict[str, str | tuple[str, ...]] | None = None) -> pd.DataFrame:
     """Release a wide table (one count per column), withholding small counts.
 
     Args:
@@ -94,8 +94,12 @@ def release_wide(table: pd.DataFrame, aud: Audience, counts: list[str],
         v = pd.to_numeric(out[col], errors="coerce")
         small[col] = v.notna() & (v >= 1) & (v < aud.k)
         out[col] = v.mask(small[col])
-    for col, base in (derived or {}).items():
-        out[col] = pd.to_numeric(out[col], errors="coerce").mask(small[base] | out[base].isna())
+    for col, bases in (derived or {}).items():
+        # A share rests on its numerator and its denominator: withheld when either is.
+        hidden = pd.Series(False, index=out.index)
+        for base in (bases,) if isinstance(bases, str) else bases:
+            hidden |= small[base] | out[base].isna()
+        out[col] = pd.to_numeric(out[col], errors="coerce").mask(hidden)
     out.attrs[RELEASED] = aud.name
     return out
 

@@ -48,11 +48,13 @@ def _sources(store: Store) -> list[SourceInfo]:
 #: Count columns of each case-record analysis, and the columns that rest on one of them.
 _CASEWORK_COUNTS = {
     "attrition": (["investigated", "prosecuted_within", "convicted_within"],
-                  {"prosecuted_share": "prosecuted_within", "convicted_share": "convicted_within"}),
+                  {"prosecuted_share": ("prosecuted_within", "investigated"),
+                   "convicted_share": ("convicted_within", "investigated")}),
     "durations": (["n"], {"median_days": "n"}),
     "sentences": (["convictions", "with_sentence"],
                   {"q1_months": "with_sentence", "median_months": "with_sentence", "q3_months": "with_sentence"}),
-    "witnesses": (["identified", "testified", "protected", "compensated"], {"testified_share": "testified"}),
+    "witnesses": (["identified", "testified", "protected", "compensated"],
+                  {"testified_share": ("testified", "identified")}),
     "cooperation": (["sent", "executed", "refused", "pending", "withdrawn"],
                     {"median_days_to_execute": "executed"}),
 }

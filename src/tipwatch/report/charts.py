@@ -13,6 +13,7 @@ year has no figure instead of bridging the gap.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import html
@@ -223,24 +224,33 @@ class SvgRenderer:
 class Drawing:
     """Charts drawn in the background by the helper process (see `SvgRenderer.start`).
 
-    The helper takes charts from the front, in order. A caller that needs a chart the helper has
-    not delivered yet does not sit idle: it draws charts from the back meanwhile, or the one it
-    needs when the helper has not taken it, so both cores work until every chart is drawn.
+    The helper takes charts from the front, in order, with the next one already waiting in its
+    pipe: it never idles while this process holds the GIL. A caller that needs a chart the helper
+    has not delivered yet does not sit idle either: it draws charts from the back meanwhile, or
+    the one it needs when the helper has not taken it, so both cores work until every chart is
+    drawn.
 
     Args:
         renderer: The renderer whose helper draws; without one, everything is drawn here.
         specs: Vega-Lite specs.
     """
 
+    # Charts sent to the helper ahead of its answers.
+    AHEAD = 2
+
     def __init__(self, renderer: SvgRenderer, specs: Sequence[Spec]) -> None:
         self._renderer = renderer
         self._specs = list(specs)
         self._out: dict[int, str] = {}
         self._taken: set[int] = set()
+        self._sent: collections.deque[int] = collections.deque()
+        self._slots = threading.Semaphore(self.AHEAD)
         self._done = threading.Condition()
         self._helping = renderer._proc is not None and bool(self._specs)
+        self._writing = self._helping
         if self._helping:
-            threading.Thread(target=self._helper, daemon=True).start()
+            threading.Thread(target=self._writer, daemon=True).start()
+            threading.Thread(target=self._reader, daemon=True).start()
 
     def _take(self, indices: Sequence[int]) -> int | None:
         # The first of `indices` nobody has taken yet; the caller holds the lock.
@@ -254,30 +264,58 @@ class Drawing:
             self._out.setdefault(index, markup)
             self._done.notify_all()
 
-    def _helper(self) -> None:
+    def _writer(self) -> None:
+        # Sends specs, at most AHEAD unanswered; separate from the reader, so that a full pipe
+        # one way never waits on a full pipe the other way.
+        proc = self._renderer._proc
+        try:
+            while True:
+                self._slots.acquire()
+                with self._done:
+                    index = self._take(range(len(self._specs))) if self._helping else None
+                    if index is None:
+                        break
+                    self._sent.append(index)
+                    self._done.notify_all()
+                proc.stdin.write(json.dumps(self._specs[index]) + "\n")  # type: ignore[union-attr]
+                proc.stdin.flush()  # type: ignore[union-attr]
+        except (OSError, ValueError, AttributeError):
+            pass  # the helper died: the reader hands its charts back
+        finally:
+            with self._done:
+                self._writing = False
+                self._done.notify_all()
+
+    def _reader(self) -> None:
         proc = self._renderer._proc
         try:
             self._renderer._warmed()
             while True:
                 with self._done:
-                    index = self._take(range(len(self._specs)))
-                if index is None:
-                    break
-                try:
-                    proc.stdin.write(json.dumps(self._specs[index]) + "\n")  # type: ignore[union-attr]
-                    proc.stdin.flush()  # type: ignore[union-attr]
-                    line = proc.stdout.readline()  # type: ignore[union-attr]
-                    self._deliver(index, _finish(self._specs[index], json.loads(line)))
-                except BaseException:
-                    with self._done:
-                        self._taken.discard(index)  # the chart is drawn here instead
-                    raise
+                    self._done.wait_for(lambda: bool(self._sent) or not self._writing)
+                    if not self._sent:
+                        break
+                    index = self._sent[0]
+                line = proc.stdout.readline()  # type: ignore[union-attr]
+                if not line:
+                    raise OSError("the chart helper ended")
+                markup = _finish(self._specs[index], json.loads(line))
+                with self._done:
+                    self._sent.popleft()
+                    self._out.setdefault(index, markup)
+                    self._done.notify_all()
+                self._slots.release()
         except (OSError, ValueError, AttributeError):
             pass  # the helper died: what it did not deliver is drawn here
         finally:
             with self._done:
                 self._helping = False
+                for index in self._sent:  # sent, never answered
+                    if index not in self._out:
+                        self._taken.discard(index)
+                self._sent.clear()
                 self._done.notify_all()
+            self._slots.release()  # a writer waiting for a slot sees that the helper is gone
 
     def get(self, index: int) -> str:
         """One chart's SVG, as `svg` would draw it.
