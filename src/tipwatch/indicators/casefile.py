@@ -200,21 +200,31 @@ def _first_per_year(events: ir.Table) -> ir.Table:
     """
     t = events.mutate(year=events.event_date.year().cast("int32"))
     first = ibis.row_number().over(
-        group_by=[t.indicator, t.submission_id, t.country, t.year, t.person_ref],
+        group_by=[t.submission_id, t.indicator, t.country, t.year, t.person_ref],
         order_by=[t.event_date, t.case_ref],
     )
     return t.mutate(_n=first).filter(ibis._._n == 0).drop("_n")
 
 
 def _cells(persons: ir.Table) -> ir.Table:
-    """Counts per indicator by sex × age with totals: (total,total), (sex,total), (total,age), (sex,age)."""
+    """Counts per indicator by sex × age with totals: (total,total), (sex,total), (total,age), (sex,age).
+
+    The persons are counted once, by sex × age; the margins are sums of those few cells. That is
+    exact because `_first_per_year` leaves one row per person, indicator and year, so every
+    person is in exactly one cell.
+    """
+    keys = ["submission_id", "indicator", "country", "year"]
+    fine = persons.group_by([*keys, "sex", "age"]).agg(value=persons.count().cast("int64"))
     parts = []
     for by_sex in (False, True):
         for by_age in (False, True):
-            keys = ["indicator", "country", "year", *(["sex"] if by_sex else []), *(["age"] if by_age else [])]
-            g = persons.group_by(keys).agg(value=persons.count())
+            if by_sex and by_age:
+                g = fine
+            else:
+                g = fine.group_by([*keys, *(["sex"] if by_sex else []), *(["age"] if by_age else [])]).agg(
+                    value=fine.value.sum())
             parts.append(g.select(
-                "indicator", "country", "year",
+                *keys,
                 sex=g.sex if by_sex else ibis.literal("total"),
                 age=g.age if by_age else ibis.literal("total"),
                 value=g.value.cast("int64"),
@@ -222,10 +232,10 @@ def _cells(persons: ir.Table) -> ir.Table:
     return ibis.union(*parts)
 
 
-# --- Counting a submission into the cube ---------------------------------------------------
+# --- Counting submissions into the cube ----------------------------------------------------
 
-_ROW_TYPES = {"country": "string", "year": "int32", "sex": "string", "age": "string", "value": "int64",
-              "indicator": "string"}
+_ROW_TYPES = {"submission_id": "string", "country": "string", "year": "int32", "sex": "string", "age": "string",
+              "value": "int64", "indicator": "string"}
 
 
 def _row_types(t: ir.Table) -> ir.Table:
@@ -233,8 +243,29 @@ def _row_types(t: ir.Table) -> ir.Table:
     return t.select(*(t[c].cast(ty).name(c) for c, ty in _ROW_TYPES.items()))
 
 
-def count_submission(backend, submission_id: str) -> ir.Table:
-    """The figures of one casefile submission, as rows for the ``observations`` cube.
+def _scopes(backend, submission_ids: list[str] | None, synthetic: bool) -> dict[str, tuple[str, date, date]]:
+    """The submissions to count, each with its country and period.
+
+    Explicit ids must all be casefile submissions of the store; ``None`` means every current
+    submission (real or synthetic) whose scope is a casefile scope.
+    """
+    if submission_ids is None:
+        subs = current_submissions(backend, synthetic=synthetic)
+    else:
+        subs = backend.table("submissions")
+        subs = subs.filter(subs.id.isin(list(submission_ids)))
+    found = subs.select("id", "scope").to_pyarrow().to_pylist()
+    scopes = {row["id"]: row["scope"] for row in found}
+    if submission_ids is None:
+        return {sid: parse_scope(scope) for sid, scope in sorted(scopes.items()) if SCOPE.match(scope)}
+    missing = [sid for sid in submission_ids if sid not in scopes]
+    if missing:
+        raise InputError(f"There is no submission {missing[0]!r} in the store.")
+    return {sid: parse_scope(scopes[sid]) for sid in submission_ids}
+
+
+def count_submissions(backend, submission_ids: list[str] | None = None, *, synthetic: bool = False) -> ir.Table:
+    """The figures of casefile submissions, as rows for the ``observations`` cube.
 
     Indicators: ``persons_formal_contact`` (suspects with ``investigation_opened``),
     ``persons_prosecuted`` (``prosecution_initiated``), ``persons_convicted`` (see
@@ -252,7 +283,8 @@ def count_submission(backend, submission_id: str) -> ir.Table:
 
     The area is the country of the cases (``cases.country``); zero rows use the scope's
     country, which should be the same (a submission covers one reporting country). A year the
-    period covers only in part is counted over the part covered.
+    period covers only in part is counted over the part covered. Each submission is counted on
+    its own (person references are not linked across submissions), all of them in one query.
 
     The expression reads only the tables ``submissions``, ``cases``, ``persons``,
     ``proceedings`` and ``services``, so an importer can count a batch before anything is
@@ -260,26 +292,36 @@ def count_submission(backend, submission_id: str) -> ir.Table:
 
     Args:
         backend: An ibis backend over a store (`Store.ibis`).
-        submission_id: The casefile submission to count (current or not).
+        submission_ids: The casefile submissions to count (current or not); None for every
+            current one.
+        synthetic: With ``submission_ids=None``: count the current synthetic submissions
+            instead of the real ones.
 
     Returns:
-        The columns of `tipwatch.ingest.glotip.OBSERVATIONS_IN` except ``seq`` (see
-        `OBSERVATION_TYPES`), ordered by indicator, year, sex and age, with ``area_kind``
-        ``country``, ``status`` ``computed`` and ``form``, ``citizenship``, ``repatriated_to``
-        ``total``.
+        ``submission_id`` and the columns of `tipwatch.ingest.glotip.OBSERVATIONS_IN` except
+        ``seq`` (see `OBSERVATION_TYPES`), ordered by submission, indicator, year, sex and age,
+        with ``area_kind`` ``country``, ``status`` ``computed`` and ``form``, ``citizenship``,
+        ``repatriated_to`` ``total``.
 
     Raises:
         InputError: No such submission, or its scope is not ``ISO3:YYYY-MM-DD..YYYY-MM-DD``.
     """
-    subs = backend.table("submissions")
-    found = subs.filter(subs.id == submission_id).select("scope").to_pyarrow()
-    if found.num_rows == 0:
-        raise InputError(f"There is no submission {submission_id!r} in the store.")
-    country, start, end = parse_scope(found.column("scope")[0].as_py())
+    scopes = _scopes(backend, submission_ids, synthetic)
+    ids = list(scopes)
     units = {m["id"]: m["unit"] for m in reference.indicator_meta()}
+    periods = ibis.memtable(
+        [{"submission_id": sid, "period_start": start, "period_end": end}
+         for sid, (_, start, end) in scopes.items()],
+        schema={"submission_id": "string", "period_start": "date", "period_end": "date"},
+    )
 
-    def in_period(t: ir.Table) -> ir.Table:
-        return t.filter(t.event_date.between(start, end))
+    def table(name: str) -> ir.Table:
+        t = backend.table(name)
+        return t.filter(t.submission_id.isin(ids) if ids else ibis.literal(False))
+
+    def in_period(t: ir.Table, date_col: str = "event_date") -> ir.Table:
+        t = t.inner_join(periods, "submission_id")
+        return t.filter(t[date_col].between(t.period_start, t.period_end)).drop("period_start", "period_end")
 
     def tagged(t: ir.Table, column: str, mapping: dict[str, str]) -> ir.Table:
         # One pass over the events: each event names the indicator it counts for (or none).
@@ -287,34 +329,48 @@ def count_submission(backend, submission_id: str) -> ir.Table:
                          else_=ibis.null("string"))
         return t.mutate(indicator=ind).filter(ibis._.indicator.notnull())
 
+    persons = table("persons")
+    cases = table("cases").select("submission_id", "case_ref", "country", "opened_on")
+
+    def people(role: str) -> ir.Table:
+        p = persons.filter(persons.role == role).select(*_PERSON_CASE, sex=persons.sex, age=persons.age_group)
+        return p.inner_join(cases.drop("opened_on"), ["submission_id", "case_ref"])
+
+    events = table("proceedings").select(*_PERSON_CASE, "event", "event_date", "outcome", "sentence_months")
+    events = events.inner_join(people("suspect"), _PERSON_CASE)
+    services = table("services")
+    services = services.select(*_PERSON_CASE, "service", event_date=services.service_date)
+    services = services.inner_join(people("victim"), _PERSON_CASE)
+
     cols = ["submission_id", "country", "person_ref", "case_ref", "event_date", "sex", "age", "indicator"]
-    suspects = tagged(in_period(_suspect_events(backend, submission_id)), "event", SUSPECT_EVENTS)
-    victims = tagged(in_period(_victim_services(backend, submission_id)), "service", VICTIM_SERVICES)
+    suspects = tagged(in_period(events), "event", SUSPECT_EVENTS)
+    victims = tagged(in_period(services), "service", VICTIM_SERVICES)
     # The period filter applies to the date the conviction counts in, not to the first verdict:
     # a 2016 acquittal reversed in 2018 is a 2018 conviction.
-    convicted = in_period(_convictions(_suspect_events(backend, submission_id)))
-    convicted = convicted.mutate(indicator=ibis.literal("persons_convicted"))
+    convicted = in_period(_convictions(events)).mutate(indicator=ibis.literal("persons_convicted"))
 
-    # All person indicators in one table, so that the first-event window and the four group-bys
-    # run once, not once per indicator (the expression, and the work, stay small).
-    persons = ibis.union(suspects.select(*cols), convicted.select(*cols), victims.select(*cols))
-    parts = [_row_types(_cells(_first_per_year(persons)))]
+    # All person indicators in one table, so that the first-event window and the group-by run
+    # once, not once per indicator (the expression, and the work, stay small).
+    everyone = ibis.union(suspects.select(*cols), convicted.select(*cols), victims.select(*cols))
+    parts = [_row_types(_cells(_first_per_year(everyone)))]
     # Offences are cases, not persons: one row per case opened in the year.
-    c = _table(backend, "cases", submission_id)
-    c = c.filter(c.opened_on.between(start, end))
-    g = c.group_by(country=c.country, year=c.opened_on.year().cast("int32")).agg(value=c.count())
-    parts.append(_row_types(g.select("country", "year", sex=ibis.literal("total"), age=ibis.literal("total"),
-                                     value=g.value.cast("int64"), indicator=ibis.literal("offences"))))
+    c = in_period(cases, "opened_on")
+    g = c.group_by("submission_id", "country", year=c.opened_on.year().cast("int32")).agg(value=c.count())
+    parts.append(_row_types(g.select("submission_id", "country", "year", sex=ibis.literal("total"),
+                                     age=ibis.literal("total"), value=g.value.cast("int64"),
+                                     indicator=ibis.literal("offences"))))
 
     zeros = ibis.memtable(
-        [{"country": country, "year": y, "sex": "total", "age": "total", "value": 0, "indicator": ind}
-         for ind in INDICATORS for y in range(start.year, end.year + 1)],
+        [{"submission_id": sid, "country": country, "year": y, "sex": "total", "age": "total", "value": 0,
+          "indicator": ind}
+         for sid, (country, start, end) in scopes.items() for ind in INDICATORS for y in range(start.year, end.year + 1)],
         schema=_ROW_TYPES,
     )
     rows = ibis.union(*parts, _row_types(zeros))
-    rows = rows.group_by(["country", "year", "indicator", "sex", "age"]).agg(value=rows.value.sum())
+    rows = rows.group_by(["submission_id", "country", "year", "indicator", "sex", "age"]).agg(value=rows.value.sum())
     unit = ibis.cases(*((rows.indicator == i, units[i]) for i in INDICATORS), else_=ibis.null("string"))
     out = rows.select(
+        submission_id=rows.submission_id,
         area=rows.country,
         area_kind=ibis.literal("country"),
         year=rows.year,
@@ -333,8 +389,18 @@ def count_submission(backend, submission_id: str) -> ir.Table:
         sheet=ibis.literal(""),
         line=ibis.literal(0),
     )
-    out = out.select(*(out[c].cast(t).name(c) for c, t in OBSERVATION_TYPES.items()))
-    return out.order_by(["indicator", "year", "sex", "age"])
+    types = {"submission_id": "string", **OBSERVATION_TYPES}
+    out = out.select(*(out[c].cast(t).name(c) for c, t in types.items()))
+    return out.order_by(["submission_id", "indicator", "year", "sex", "age"])
+
+
+def count_submission(backend, submission_id: str) -> ir.Table:
+    """The figures of one casefile submission: `count_submissions` of that one, without its id column.
+
+    Raises:
+        InputError: No such submission, or its scope is not ``ISO3:YYYY-MM-DD..YYYY-MM-DD``.
+    """
+    return count_submissions(backend, [submission_id]).drop("submission_id")
 
 
 # --- Microdata-only analyses ---------------------------------------------------------------
@@ -583,5 +649,6 @@ for _id in CASEFILE_ONLY:
 
 __all__ = [
     "CASEFILE_ONLY", "INDICATORS", "OBSERVATION_TYPES", "attrition", "cooperation", "count_submission",
+    "count_submissions",
     "durations", "parse_scope", "sentences", "witnesses",
 ]
