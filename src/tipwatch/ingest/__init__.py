@@ -81,8 +81,7 @@ def import_file(store: Store, path: str | Path, *, format: str | None = None,
             report=json.dumps(batch.report, ensure_ascii=False, sort_keys=True)))
         store.bulk_insert(conn, "observations", obs)
         for table, rows in batch.microdata.items():
-            ids = pa.array([sid] * rows.num_rows, pa.string())
-            store.bulk_insert(conn, table, rows.add_column(0, "submission_id", ids))
+            store.bulk_insert(conn, table, rows)
     return ImportResult(sid, fmt.name, batch.vintage, False, batch.report)
 
 

@@ -187,20 +187,23 @@ def stage(f: ReceivedFile, con: duckdb.DuckDBPyConnection, workdir: Path) -> dic
 
 # --- typing, after validation ---------------------------------------------------------------
 
-_CASTS = {"date": "TRY_CAST({c} AS DATE)", "integer": "TRY_CAST({c} AS INTEGER)",
-          "number": "TRY_CAST({c} AS DOUBLE)", "string": "{c}",
-          "boolean": "CASE WHEN lower({c}) IN ('yes', 'true', 'y', '1') THEN true "
-                     "WHEN lower({c}) IN ('no', 'false', 'n', '0') THEN false END"}
+#: Prefix of the checked tables `validate` keeps for typing.
+CHECKED = "checked_"
+
+#: The store's column types (`tipwatch.store.schema`) in DuckDB.
+_STORE_TYPES = {"date": "DATE", "integer": "INTEGER", "number": "DOUBLE", "string": "VARCHAR", "boolean": "BOOLEAN"}
 
 
-def _typed(con, resource: str, columns: tuple[str, ...], extra: dict[str, str]) -> str:
-    exprs = []
-    for fld in fields(resource):
-        name = fld["name"]
-        col = f'"{name}"' if name in columns else "NULL"
-        exprs.append(f'{_CASTS[fld["type"]].format(c=col)} AS "{name}"')
+def _typed(resource: str, extra: dict[str, str]) -> str:
+    """The rows of a valid resource, typed as the store keeps them, from its checked table.
+
+    Validation has already typed every value (and found none it could not type), so this only
+    casts to the store's widths and adds the submission's columns.
+    """
+    exprs = [f'CAST("{f["name"]}" AS {_STORE_TYPES[f.get("type", "string")]}) AS "{f["name"]}"'
+             for f in fields(resource)]
     exprs += [f"{expr} AS {name}" for name, expr in extra.items()]
-    return f'SELECT {", ".join(exprs)}, _line AS line FROM "stage_{resource}" ORDER BY _line'
+    return f'SELECT {", ".join(exprs)}, _line AS line FROM "{CHECKED}{resource}"'
 
 
 def parse(f: ReceivedFile, *, vintage: date | None = None) -> Batch:
@@ -211,7 +214,7 @@ def parse(f: ReceivedFile, *, vintage: date | None = None) -> Batch:
     con = duckdb.connect()
     with tempfile.TemporaryDirectory(prefix="tipwatch-") as tmp:
         sources = stage(f, con, Path(tmp))
-        problems = validate(con, sources)
+        problems = validate(con, sources, keep=CHECKED)
     warning = {r.code for r in rules() if r.severity == "warning"}
     errors = [p for p in problems if p.code not in warning]
     if errors:
@@ -229,17 +232,17 @@ def parse(f: ReceivedFile, *, vintage: date | None = None) -> Batch:
     for resource in TABLES:
         if resource not in sources:
             continue
-        cols = sources[resource].columns
         extra = {"submission_id": f"'{sid}'"}
         if resource == "cases":
             extra["country"] = f"'{country}'"
-        sql = _typed(con, resource, cols, extra)
+        sql = _typed(resource, extra)
         if resource == "persons":
             # The age group is given, or follows from the age (the Palermo Protocol: a child is under 18).
             sql = (f"SELECT * REPLACE (COALESCE(age_group, CASE WHEN age < 18 THEN 'child' "
                    f"WHEN age >= 18 THEN 'adult' ELSE 'unknown' END) AS age_group) FROM ({sql})")
-        con.execute(f'CREATE TABLE "{resource}" AS {sql}')
-        micro[resource] = con.sql(f'SELECT * EXCLUDE (submission_id) FROM "{resource}"').to_arrow_table()
+        # A view: the counting rules read it, and the store gets its rows as Arrow, once.
+        con.execute(f'CREATE VIEW "{resource}" AS {sql}')
+        micro[resource] = con.sql(f'SELECT * FROM "{resource}"').to_arrow_table()
     for resource in TABLES:  # counting rules see every table, empty where the file had none
         if resource not in sources:
             _empty_table(con, resource, sid)

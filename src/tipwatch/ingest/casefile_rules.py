@@ -234,13 +234,13 @@ class _Row(NamedTuple):
 class _Compiler:
     """What the checks need to write their SQL: the schema, the sources, the checked tables."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, sources: dict[str, Source]) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, sources: dict[str, Source], prefix: str | None = None) -> None:
         unknown = set(sources) - set(_schema())
         if unknown:
             raise ValueError(f"not resources of the case-file template: {', '.join(sorted(unknown))}")
         self.con = con
         self.sources = sources
-        self.prefix = f"_tw_check_{uuid.uuid4().hex[:12]}_"
+        self.prefix = prefix or f"_tw_check_{uuid.uuid4().hex[:12]}_"
         self.params = _catalogue()["params"]
         self.today = date.today()
         self.columns = {
@@ -302,8 +302,10 @@ class _Compiler:
                              f"FROM {_ident('stage_' + resource)}")
             self.created.append(table)
 
-    def drop(self) -> None:
+    def drop(self, keep: Iterable[str] = ()) -> None:
         for table in self.created:
+            if table in keep:
+                continue
             self.con.execute(f"DROP TABLE IF EXISTS {_ident(table)}")
         self.created.clear()
 
@@ -1044,8 +1046,8 @@ def _run(c: _Compiler, resource: str, limit: int) -> list[_Row]:
             for code, line, field, found, expected, extra, total in c.con.execute(sql).fetchall()]
 
 
-def validate(con: duckdb.DuckDBPyConnection, sources: dict[str, Source], *, limit: int | None = None
-             ) -> list[Problem]:
+def validate(con: duckdb.DuckDBPyConnection, sources: dict[str, Source], *, limit: int | None = None,
+             keep: str | None = None) -> list[Problem]:
     """Check a staged case-file submission against the whole catalogue.
 
     Args:
@@ -1055,6 +1057,10 @@ def validate(con: duckdb.DuckDBPyConnection, sources: dict[str, Source], *, limi
             in the file.
         limit: Occurrences listed per rule, resource and field (default: ``limit`` in rules.yaml);
             the others are counted in one summary problem.
+        keep: Keep the checked tables, as temporary tables named ``<keep><resource>``: each
+            field typed (NULL where the text is not a valid value of the field's type and code
+            list), the text as it came in ``_raw_<field>``, and ``_line``. An importer types
+            a valid file from them instead of casting every value a second time.
 
     Returns:
         Every problem of the file (each a `CasefileProblem`, which is a `Problem`), ordered by
@@ -1062,14 +1068,14 @@ def validate(con: duckdb.DuckDBPyConnection, sources: dict[str, Source], *, limi
         first, summaries last), then column.
     """
     limit = _catalogue()["limit"] if limit is None else limit
-    c = _Compiler(con, sources)
+    c = _Compiler(con, sources, keep)
     rows: list[_Row] = [r for fn in _HEADER_CHECKS.values() for r in fn(c)]
     try:
         c.prepare()
         for resource in sources:
             rows += _run(c, resource, limit)
     finally:
-        c.drop()
+        c.drop(keep=[keep + r for r in sources] if keep else ())
 
     order = {name: i for i, name in enumerate(_schema())}
 

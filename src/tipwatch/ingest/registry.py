@@ -79,7 +79,7 @@ class Batch:
     rows_read: int
     observations: pa.Table
     report: dict = field(default_factory=dict)
-    #: Case-level tables (name → rows without ``submission_id``), for formats that carry them.
+    #: Case-level tables (name → rows, ``submission_id`` first), for formats that carry them.
     microdata: dict[str, pa.Table] = field(default_factory=dict)
 
 
