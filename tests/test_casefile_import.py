@@ -131,3 +131,43 @@ def test_a_warning_does_not_stop_the_import(store_url, example_csv, capsys):
                      encoding="utf-8")
     assert main(["import", str(example_csv), "--db", store_url]) == 0
     assert "warning:" in capsys.readouterr().out
+
+
+def _big_persons(folder, rows: int, bad_at: int | None = None) -> None:
+    """``rows`` extra victims in the example's first case; the one on line ``bad_at`` has sex ``mle``."""
+    persons = folder / "persons.csv"
+    text = persons.read_text(encoding="utf-8")
+    first_line = len(text.splitlines())  # lines so far, header included
+    with persons.open("a", encoding="utf-8") as fh:
+        for i in range(rows):
+            line = first_line + 1 + i
+            sex = "mle" if line == bad_at else ("female" if i % 2 else "male")
+            fh.write(f"X-{line:07d},TH-2019-001,victim,{sex},{20 + i % 40},,THA\n")
+
+
+def test_lines_are_file_lines_in_a_file_read_in_parallel(tmp_path, example_csv, capsys):
+    # 400,000 rows: DuckDB reads such a file in parallel chunks; every problem must still name
+    # the line of the file, and every stored row the line it came from.
+    _big_persons(example_csv, 400_000, bad_at=377_001)
+    assert main(["validate", str(example_csv), "--json"]) == 1
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert [(p["code"], p["line"], p["found"]) for p in problems] == [("codelist", 377_001, "mle")]
+
+    fixed = tmp_path / "fixed"
+    shutil.copytree(EXAMPLE, fixed)
+    _big_persons(fixed, 400_000)
+    url = f"duckdb:///{tmp_path / 'lines.duckdb'}"
+    assert main(["import", str(fixed), "--db", url]) == 0
+    with open_store(url) as store:
+        p = store.ibis.table("persons")
+        got = p.filter(p.person_ref.isin(["X-0000008", "X-0123457", "X-0400007"])).select("person_ref", "line")
+        got = {r["person_ref"]: r["line"] for r in got.to_pyarrow().to_pylist()}
+    assert got == {"X-0000008": 8, "X-0123457": 123_457, "X-0400007": 400_007}
+
+
+def test_a_csv_that_is_not_utf8_is_refused_with_a_clear_message(example_csv, capsys):
+    persons = example_csv / "persons.csv"
+    persons.write_bytes(persons.read_bytes() + "P-0099,TH-2019-001,victim,female,19,,THA,Jo\xe3o\n".encode("latin-1"))
+    assert main(["validate", str(example_csv)]) == 1
+    err = capsys.readouterr().err
+    assert "persons.csv is not UTF-8 text" in err and "Traceback" not in err

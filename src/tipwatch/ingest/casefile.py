@@ -134,6 +134,12 @@ def _quote(name: str) -> str:
 
 
 def _stage_csv(con: duckdb.DuckDBPyConnection, resource: str, path: Path, label: str) -> tuple[str, ...]:
+    """``stage_<resource>``: a view over the CSV file, which validation reads once.
+
+    Every column is text, trimmed, an empty cell NULL. The view has no ``_line``: a row's line is
+    its position + 2 (a field with a line break inside quotes would shift later lines; the
+    template has none).
+    """
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             names = [c.strip() for c in next(csv.reader(fh), [])]
@@ -142,24 +148,25 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, resource: str, path: Path, label:
     if not names:
         return ()
     unique = list(dict.fromkeys(names))
-    cols = {f"c{i}": "VARCHAR" for i in range(len(names))}
+    cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
     # The first of repeated names wins; the validation catalogue reports the repetition.
     first = {n: names.index(n) for n in unique}
     select = ", ".join(f"NULLIF(TRIM(c{first[n]}), '') AS {_quote(n)}" for n in unique)
-    try:
-        # Each data row's line is its position plus the header line. (A field with a line break
-        # inside quotes would shift later lines; the template has none.)
-        con.execute(
-            f'CREATE TABLE "stage_{resource}" AS SELECT {select}, CAST(row_number() OVER () + 1 AS INTEGER) '
-            "AS _line FROM read_csv(?, header = true, auto_detect = false, columns = ?, delim = ',', "
-            "quote = '\"', escape = '\"', null_padding = true, strict_mode = false, encoding = 'utf-8')",
-            [str(path), cols])
-    except duckdb.Error as exc:
-        message = str(exc).splitlines()[0]
-        if "unicode" in message.lower() or "utf" in message.lower():
-            raise InputError(f"{label} is not UTF-8 text: save it as 'CSV UTF-8' and send it again.") from exc
-        raise InputError(f"{label} could not be read as CSV ({message}).") from exc
+    file = "'" + str(path).replace("'", "''") + "'"
+    con.execute(
+        f'CREATE VIEW "stage_{resource}" AS SELECT {select} '
+        f"FROM read_csv({file}, header = true, auto_detect = false, columns = {cols}, delim = ',', "
+        "quote = '\"', escape = '\"', null_padding = true, strict_mode = false, encoding = 'utf-8')")
     return tuple(names)
+
+
+def _read_error(exc: duckdb.Error, sources: dict) -> InputError:
+    """A clerk's sentence for a CSV file DuckDB could not read while validating it."""
+    message = str(exc).splitlines()[0]
+    label = next((s.label for s in sources.values() if s.label in str(exc)), "A file of the submission")
+    if "unicode" in message.lower() or "utf" in message.lower():
+        return InputError(f"{label} is not UTF-8 text: save it as 'CSV UTF-8' and send it again.")
+    return InputError(f"{label} could not be read as CSV ({message}).")
 
 
 def stage(f: ReceivedFile, con: duckdb.DuckDBPyConnection, workdir: Path) -> dict:
@@ -214,15 +221,18 @@ def parse(f: ReceivedFile, *, vintage: date | None = None) -> Batch:
     con = duckdb.connect()
     with tempfile.TemporaryDirectory(prefix="tipwatch-") as tmp:
         sources = stage(f, con, Path(tmp))
-        problems = validate(con, sources, keep=CHECKED)
+        try:
+            problems = validate(con, sources, keep=CHECKED)
+        except duckdb.Error as exc:
+            raise _read_error(exc, sources) from exc
     warning = {r.code for r in rules() if r.severity == "warning"}
     errors = [p for p in problems if p.code not in warning]
     if errors:
         raise InvalidFile(f.name, problems)
     warnings = [str(p) for p in problems if p.code in warning]
 
-    sub = con.execute('SELECT country, CAST(period_start AS DATE), CAST(period_end AS DATE), '
-                      'CAST(prepared_on AS DATE), agency FROM stage_submission').fetchone()
+    sub = con.execute(f'SELECT country, period_start, period_end, prepared_on, agency FROM "{CHECKED}submission"'
+                      ).fetchone()
     country, start, end, prepared, agency = sub
     source = "synthetic" if agency and "synthetic" in agency.lower() else "casefile"
     sid = submission_id(source, f.sha256)

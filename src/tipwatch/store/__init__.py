@@ -59,6 +59,24 @@ class Store:
         """An ibis backend reading this store (for the indicators)."""
         return self.dialect.ibis_backend(self.engine)
 
+    def raw_content(self, file_hash: str) -> bytes:
+        """A stored file's bytes exactly as received (the SHA-256 of the result is ``file_hash``).
+
+        Raises:
+            StoreError: The store holds no file with that hash.
+        """
+        from tipwatch.store.schema import raw_files
+
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(raw_files.c.content, raw_files.c.content_codec, raw_files.c.size_bytes)
+                               .where(raw_files.c.file_hash == file_hash)).first()
+        if row is None:
+            raise StoreError(f"The store holds no file {file_hash[:12]}….")
+        content = bytes(row.content)
+        if row.content_codec is None:
+            return content
+        return pa.decompress(content, decompressed_size=row.size_bytes, codec=row.content_codec, asbytes=True)
+
     def bulk_insert(self, conn: sa.Connection, table: str, rows: pa.Table) -> None:
         """Append ``rows`` to ``table`` inside the caller's transaction."""
         self.dialect.bulk_insert(conn, table, rows)

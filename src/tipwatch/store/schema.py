@@ -20,6 +20,8 @@ raw_files = sa.Table(
     sa.Column("size_bytes", sa.BigInteger, nullable=False),
     sa.Column("content", sa.LargeBinary, nullable=False),
     sa.Column("received_at", sa.DateTime, nullable=False),
+    # How ``content`` is stored: NULL as received, ``lz4`` as an LZ4 frame of it (`raw_content`).
+    sa.Column("content_codec", sa.Text, nullable=True),
 )
 
 #: One row per imported release or submission version. ``scope`` is what the submission
@@ -168,3 +170,48 @@ cooperation_requests = sa.Table(
 )
 
 MICRODATA = (cases, persons, proceedings, services, cooperation_requests)
+
+
+# --- Victim records and external assessments (real-world sources) --------------------------
+
+#: One row per victim record of a victim-level source (CTDC's global dataset and the like): the
+#: record as the source gives it, harmonised to tipwatch's codes. ``citizenship`` and
+#: ``exploitation_country`` are ISO3, ``unknown`` when the source says it is not known (CTDC's
+#: ``0``), NULL when the source has no value (CTDC's ``-99`` or an empty cell). ``age_broad`` is
+#: the source's age band as written (CTDC's ``9--17``); ``age_group`` is child, adult or unknown.
+#: The three exploitation flags are NULL when the source leaves them empty; ``forms`` lists the
+#: tipwatch codes of every form the record names, separated by ``;``.
+victim_records = sa.Table(
+    "victim_records",
+    metadata,
+    sa.Column("submission_id", sa.String(40), nullable=False),
+    sa.Column("record_ref", sa.Text, nullable=False),
+    sa.Column("year", sa.Integer, nullable=True),
+    sa.Column("sex", sa.Text, nullable=False),
+    sa.Column("age_broad", sa.Text, nullable=True),
+    sa.Column("age_group", sa.Text, nullable=False),
+    sa.Column("citizenship", sa.Text, nullable=True),
+    sa.Column("exploitation_country", sa.Text, nullable=True),
+    sa.Column("forced_labour", sa.Boolean, nullable=True),
+    sa.Column("sexual_exploitation", sa.Boolean, nullable=True),
+    sa.Column("other_exploitation", sa.Boolean, nullable=True),
+    sa.Column("forms", sa.Text, nullable=True),
+    sa.Column("line", sa.Integer, nullable=False),
+)
+
+#: External assessments of a country, one row per series, country and year: the US TIP
+#: Report's tier placements (series ``us_tip_tier``, year = report year, value ``1``, ``2``,
+#: ``2WL``, ``3`` or ``special``, rank 1 / 2 / 2.5 / 3 for charts; a country the report did
+#: not rank has no row). An assessment is not a figure of the cube: it is shown beside it.
+assessments = sa.Table(
+    "assessments",
+    metadata,
+    sa.Column("submission_id", sa.String(40), nullable=False),
+    sa.Column("series", sa.Text, nullable=False),
+    sa.Column("country", sa.String(3), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("value", sa.Text, nullable=True),
+    sa.Column("rank", sa.Float, nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("line", sa.Integer, nullable=False),
+)
