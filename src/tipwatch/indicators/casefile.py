@@ -363,7 +363,8 @@ def count_submissions(backend, submission_ids: list[str] | None = None, *, synth
     zeros = ibis.memtable(
         [{"submission_id": sid, "country": country, "year": y, "sex": "total", "age": "total", "value": 0,
           "indicator": ind}
-         for sid, (country, start, end) in scopes.items() for ind in INDICATORS for y in range(start.year, end.year + 1)],
+         for sid, (country, start, end) in scopes.items()
+         for ind in INDICATORS for y in range(start.year, end.year + 1)],
         schema=_ROW_TYPES,
     )
     rows = ibis.union(*parts, _row_types(zeros))

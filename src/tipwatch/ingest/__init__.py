@@ -33,22 +33,34 @@ class ImportResult:
     vintage: date
     unchanged: bool
     report: dict
+    #: The format was recognised from the file's content (not given with ``--format``).
+    detected: bool = True
 
 
-def parse_file(path: str | Path, *, format: str | None = None, vintage: date | None = None
-               ) -> tuple[ReceivedFile, Batch]:
+def parse_file(path: str | Path, *, format: str | None = None, vintage: date | None = None,
+               crosswalks: tuple[Path, ...] = (), year: int | None = None) -> tuple[ReceivedFile, Batch]:
     """Read, detect and parse a file without touching any store (``tipwatch validate``)."""
     f = receive(path)
     fmt = registry.get(format) if format else registry.detect(f)
-    return f, fmt.parse(f, vintage=vintage)
+    return f, fmt.parse(f, vintage=vintage, crosswalks=tuple(crosswalks), year=year)
 
 
 def import_file(store: Store, path: str | Path, *, format: str | None = None,
-                vintage: date | None = None) -> ImportResult:
+                vintage: date | None = None, crosswalks: tuple[Path, ...] = (),
+                year: int | None = None) -> ImportResult:
     """Import one file into the store, all or nothing.
 
     The same file imported twice changes nothing. Another release of the same source is
     stored beside the first; the newest vintage is current whatever the order of imports.
+
+    Args:
+        store: The open store.
+        path: A file, or a folder of CSV files (a case-level submission).
+        format: A registered format's name: skip detection.
+        vintage: The release date, for a file that does not say it.
+        crosswalks: The user's own crosswalk files, tried before the bundled ones
+            (`tipwatch.harmonise`).
+        year: The year a file is about, for a file that does not say it (a tier list).
 
     Raises:
         InputError: The file cannot be read or recognised, or has problems (nothing stored).
@@ -61,9 +73,9 @@ def import_file(store: Store, path: str | Path, *, format: str | None = None,
             .where(submissions.c.source == fmt.name, submissions.c.file_hash == f.sha256)
         ).first()
     if existing is not None:
-        return ImportResult(existing.id, fmt.name, existing.vintage, True, json.loads(existing.report))
+        return ImportResult(existing.id, fmt.name, existing.vintage, True, json.loads(existing.report), not format)
 
-    batch = fmt.parse(f, vintage=vintage)
+    batch = fmt.parse(f, vintage=vintage, crosswalks=tuple(crosswalks), year=year)
     sid = submission_id(batch.source, f.sha256)
     now = datetime.now(UTC).replace(tzinfo=None)
     obs = batch.observations
@@ -85,7 +97,7 @@ def import_file(store: Store, path: str | Path, *, format: str | None = None,
         store.bulk_insert(conn, "observations", obs)
         for table, rows in batch.microdata.items():
             store.bulk_insert(conn, table, rows)
-    return ImportResult(sid, fmt.name, batch.vintage, False, batch.report)
+    return ImportResult(sid, fmt.name, batch.vintage, False, batch.report, not format)
 
 
 __all__ = ["ImportResult", "InvalidFile", "Problem", "import_file", "parse_file", "registry"]

@@ -213,7 +213,8 @@ def _typed(resource: str, extra: dict[str, str]) -> str:
     return f'SELECT {", ".join(exprs)}, _line AS line FROM "{CHECKED}{resource}"'
 
 
-def parse(f: ReceivedFile, *, vintage: date | None = None) -> Batch:
+def parse(f: ReceivedFile, *, vintage: date | None = None, crosswalks: tuple = (), year: int | None = None
+          ) -> Batch:
     """Stage, validate, type and count a case-level submission, or raise `InvalidFile`."""
     from tipwatch.indicators.casefile import count_submission
     from tipwatch.ingest.casefile_rules import rules, validate

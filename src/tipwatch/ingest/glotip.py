@@ -140,7 +140,8 @@ class _Citizenship:
         return "unmapped"
 
 
-def parse(f: ReceivedFile, *, vintage: date | None = None) -> Batch:
+def parse(f: ReceivedFile, *, vintage: date | None = None, crosswalks: tuple = (), year: int | None = None
+          ) -> Batch:
     """Turn a GLOTIP export into observations, or raise `InvalidFile` listing every problem.
 
     Args:

@@ -85,7 +85,14 @@ class Batch:
 
 @dataclass(frozen=True)
 class Format:
-    """A source format tipwatch can import."""
+    """A source format tipwatch can import.
+
+    ``detect(f)`` says from the content (never the file name) whether ``f`` is of this format;
+    it must be quick and must not raise. ``parse(f, *, vintage, crosswalks, year)`` reads it
+    all, or raises `InvalidFile` (or `InputError`) without storing anything: ``vintage`` is
+    the release date for a file that does not carry one, ``crosswalks`` the user's crosswalk
+    files (`tipwatch.harmonise`), ``year`` the year for a file that does not say it.
+    """
 
     name: str
     title: str
