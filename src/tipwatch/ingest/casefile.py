@@ -184,8 +184,11 @@ def stage(f: ReceivedFile, con: duckdb.DuckDBPyConnection, workdir: Path) -> dic
         members = _zip_members(f)
         with zipfile.ZipFile(io.BytesIO(f.content)) as zf:
             for resource, member in members.items():
-                target = workdir / f"{resource}.csv"
-                target.write_bytes(zf.read(member))
+                # A folder's files are read where they are; a zip's are unpacked for DuckDB to read.
+                target = f.member_path(member)
+                if target is None:
+                    target = workdir / f"{resource}.csv"
+                    target.write_bytes(zf.read(member))
                 label = PurePosixPath(member).name
                 header = _stage_csv(con, resource, target, label)
                 sources[resource] = Source(resource, label, header)

@@ -278,13 +278,14 @@ class _Compiler:
         return f"(SELECT {_ident(name)} FROM {t} WHERE (SELECT count(*) FROM {t}) = 1)"
 
     def prepare(self) -> None:
-        """Create one checked table per resource present."""
+        """Create one checked table per resource present (a table of rows and a view over it)."""
         for resource in self.sources:
             # A stage without ``_line`` (a view over a CSV file) is read here, once. Its rows are
             # numbered by a window over the scan, which follows the file's order (a table's rowid
             # does not: a wide projection may store chunks out of order); the header is line 1.
             numbered = "_line" in self.columns[resource]
             cols = ["_line" if numbered else "CAST(row_number() OVER () + 1 AS INTEGER) AS _line"]
+            aliases = []  # text fields with no code list: the typed value is the text, stored once
             for f in self.fields(resource):
                 name, typ = f["name"], f.get("type", "string")
                 sql_type = _TYPES[typ][0]
@@ -292,23 +293,32 @@ class _Compiler:
                     cols += [f"CAST(NULL AS {sql_type}) AS {_ident(name)}", f"CAST(NULL AS VARCHAR) AS {_raw(name)}"]
                     continue
                 v = _ident(name)
-                typed = _cast(typ, v)
                 codelist = f.get("constraints", {}).get("codelist")
+                if typ == "string" and not codelist:
+                    cols.append(v)
+                    aliases.append(f"{v} AS {_raw(name)}")
+                    continue
+                typed = _cast(typ, v)
                 if codelist:
                     # list_contains, not IN: DuckDB may turn a long IN list into a join.
                     codes = ", ".join(map(_lit, _codelists()[codelist]))
                     typed = f"CASE WHEN list_contains([{codes}], {v}) THEN {typed} END"
                 cols += [f"{typed} AS {v}", f"{v} AS {_raw(name)}"]
             table = self.prefix + resource
-            self.con.execute(f"CREATE TEMP TABLE {_ident(table)} AS SELECT {', '.join(cols)} "
+            self.con.execute(f"CREATE TEMP TABLE {_ident(table + '__rows')} AS SELECT {', '.join(cols)} "
                              f"FROM {_ident('stage_' + resource)}")
+            self.created.append(table + "__rows")
+            self.con.execute(f"CREATE TEMP VIEW {_ident(table)} AS SELECT *{''.join(', ' + a for a in aliases)} "
+                             f"FROM {_ident(table + '__rows')}")
             self.created.append(table)
 
     def drop(self, keep: Iterable[str] = ()) -> None:
-        """Drop the checked tables, except those named in ``keep``."""
-        for table in self.created:
-            if table not in keep:
-                self.con.execute(f"DROP TABLE IF EXISTS {_ident(table)}")
+        """Drop the checked tables, except those named in ``keep`` (with their rows)."""
+        keep = {k for name in keep for k in (name, name + "__rows")}
+        for name in reversed(self.created):
+            if name not in keep:
+                kind = "TABLE" if name.endswith("__rows") else "VIEW"
+                self.con.execute(f"DROP {kind} IF EXISTS {_ident(name)}")
         self.created.clear()
 
 
@@ -1068,7 +1078,7 @@ def validate(con: duckdb.DuckDBPyConnection, sources: dict[str, Source], *, limi
             in the file.
         limit: Occurrences listed per rule, resource and field (default: ``limit`` in rules.yaml);
             the others are counted in one summary problem.
-        keep: Keep the checked tables, as temporary tables named ``<keep><resource>``: each
+        keep: Keep the checked tables, as temporary views named ``<keep><resource>``: each
             field typed (NULL where the text is not a valid value of the field's type and code
             list), the text as it came in ``_raw_<field>``, and ``_line``. An importer types
             a valid file from them instead of casting every value a second time.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +22,27 @@ class ReceivedFile:
     name: str
     content: bytes
     sha256: str
+    #: For a folder received as an archive: each member's name, original path and size, so that a
+    #: parser can read the files where they are instead of unpacking the archive again.
+    members: tuple[tuple[str, Path, int], ...] = field(default=(), compare=False)
+
+    def member_path(self, name: str) -> Path | None:
+        """The original file of an archive member, if it is still the file that was received.
+
+        Raises:
+            InputError: The file changed size since it was received (it is being written).
+        """
+        for member, path, size in self.members:
+            if member == name:
+                try:
+                    now = path.stat().st_size
+                except OSError:
+                    now = -1
+                if now != size:
+                    raise InputError(f"{member} changed while it was being imported: wait until it is "
+                                     "written in full and import it again.")
+                return path
+        return None
 
     @property
     def kind(self) -> str:
@@ -131,15 +152,19 @@ def _receive_folder(folder: Path, max_bytes: int) -> ReceivedFile:
             f"{max_bytes / 2**20:,.0f} MB tipwatch accepts at once: split it by year."
         )
     buf = io.BytesIO()
+    members = []
     # Stored, not deflated: the archive is kept, not sent, and deflating a large folder costs seconds.
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
         for f in files:
             # A fixed timestamp: the same folder always gives the same bytes and the same hash.
-            info = zipfile.ZipInfo(f.relative_to(folder).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+            name = f.relative_to(folder).as_posix()
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_STORED
-            zf.writestr(info, f.read_bytes())
+            data = f.read_bytes()
+            zf.writestr(info, data)
+            members.append((name, f, len(data)))
     content = buf.getvalue()
-    return ReceivedFile(f"folder {folder.name}", content, hashlib.sha256(content).hexdigest())
+    return ReceivedFile(f"folder {folder.name}", content, hashlib.sha256(content).hexdigest(), tuple(members))
 
 
 def read_sheets(f: ReceivedFile) -> dict[str, list[list]]:
