@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 
+from tests.conftest import GLOTIP_2023
 from tipwatch.cli import main
 from tipwatch.ingest.template import EXAMPLE
-from tests.conftest import GLOTIP_2023
 
 
 def test_a_renamed_workbook_is_still_recognised(tmp_path, capsys):
