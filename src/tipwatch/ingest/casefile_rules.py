@@ -489,10 +489,13 @@ def _type_check(typ: str) -> Callable[[_Compiler, str, dict], str | None]:
         name = f["name"]
         if f.get("type", "string") != typ or not c.present(resource, name):
             return None
-        # Cast the raw text again: the checked column is also NULL for a valid value that is not a
-        # code of the field's list, which is codelist's business, not this rule's.
+        # With a code list, cast the raw text again: the checked column is also NULL for a valid
+        # value that is not a code of the list, which is codelist's business, not this rule's.
+        # Without one, the checked column is NULL exactly when the text is not of the type.
+        has_list = bool(f.get("constraints", {}).get("codelist"))
+        invalid = f"({_cast(typ, _raw(name))}) IS NULL" if has_list else f"{_ident(name)} IS NULL"
         return (_select(f"type-{typ}", name, _raw(name), _lit(_TYPES[typ][2]))
-                + f" FROM {c.t(resource)} WHERE {_raw(name)} IS NOT NULL AND ({_cast(typ, _raw(name))}) IS NULL")
+                + f" FROM {c.t(resource)} WHERE {_raw(name)} IS NOT NULL AND {invalid}")
     return build
 
 
