@@ -27,7 +27,8 @@ def snapshot_hash(store: Store) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _sources(store: Store) -> list[SourceInfo]:
+def _sources(store: Store, only: set[str] | None = None) -> list[SourceInfo]:
+    """Every submission (or those whose ids are in ``only``), oldest vintage first."""
     current = set(indicators.current_submissions(store.ibis).select("id").to_pandas()["id"])
     with store.engine.connect() as conn:
         rows = conn.execute(
@@ -36,13 +37,36 @@ def _sources(store: Store) -> list[SourceInfo]:
             .order_by(submissions.c.vintage, submissions.c.id)
         ).all()
     names = {"glotip": "UNODC Global Report on Trafficking in Persons (GLOTIP) data"}
+    known = reference.sources()
     out = []
     for r in rows:
+        if only is not None and r.id not in only:
+            continue
         out.append(SourceInfo(
-            name=names.get(r.source, r.source), vintage=r.vintage,
+            name=names.get(r.source) or known.get(r.source, {}).get("title", r.source), vintage=r.vintage,
             file_name=r.file_name, file_hash=r.file_hash,
             rows=r.rows_read, current=r.id in current))
     return out
+
+
+def tiers(store: Store, region: str, years: tuple[int, int], aud: privacy.Audience
+          ) -> tuple[pd.DataFrame, list[SourceInfo]]:
+    """The members' US TIP Report tier placements, released for ``aud``, and the files they come from.
+
+    Every member has a row for each report year the placements cover (status ``not_ranked`` when
+    the report did not rank it), so that a chart can leave a gap rather than guess.
+    """
+    from tipwatch.indicators import assessments
+
+    placed = assessments.placements(store.ibis)
+    placed = placed.filter(placed.year.between(years[0], years[1]))
+    ids = set(placed.select("submission_id").distinct().to_pandas()["submission_id"])
+    t = assessments.tiers(store.ibis, years=years, region=region, unranked=True).to_pandas()
+    t["label"] = t["tier"].map(assessments.tier_labels())
+    t = t.sort_values(["country", "year"], ignore_index=True)[
+        ["country", "year", "tier", "label", "value", "status", "unit"]]
+    # Public assessments, not counts: the privacy layer passes them whole, but they leave through it.
+    return privacy.release(t, aud), (_sources(store, ids) if ids else [])
 
 
 #: Count columns of each case-record analysis, and the columns that rest on one of them.
@@ -130,11 +154,16 @@ def build_input(store: Store, region: str, years: tuple[int, int], audience: str
     work = casework(store, member_codes, years, aud, synthetic=synthetic_casework)
     if synthetic_casework:
         settings["case records"] = "SYNTHETIC (tipwatch synth): for demonstration only"
+    tier_rows, tier_sources = tiers(store, region, years, aud)
+    from tipwatch.indicators import consistency
+
+    gaps = consistency.released(store.ibis, aud, countries=member_codes, years=years)
     return ReportInput(
         region_id=region, region_name=reference.regions()[region].name, years=years,
         members=members, tidy=tidy, baseline=baseline, indicators=inds, components=comps,
         sources=_sources(store), settings=settings, casework=work,
-        casework_synthetic=synthetic_casework,
+        casework_synthetic=synthetic_casework, tiers=tier_rows, tier_sources=tier_sources,
+        discrepancies=gaps,
     )
 
 
@@ -159,7 +188,9 @@ def write_report(store: Store, region: str, years: tuple[int, int], out_dir: Pat
     from tipwatch.report.render import render_report
 
     inp = build_input(store, region, years, audience)
-    for table, what in ((inp.tidy, "the report"), (inp.baseline, "the report's baseline")):
+    for table, what in ((inp.tidy, "the report"), (inp.baseline, "the report's baseline"),
+                        (inp.tiers, "the report's tier placements"),
+                        (inp.discrepancies, "the report's cross-source comparisons")):
         privacy.require_released(table, what)
     out_dir.mkdir(parents=True, exist_ok=True)
     return render_report(inp, out_dir, formats=formats)

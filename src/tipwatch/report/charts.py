@@ -31,7 +31,7 @@ import altair as alt
 import vl_convert as vlc
 
 from tipwatch.report.casework import PARTIAL_MARK, SYNTHETIC_LABEL, WITHIN_YEARS, Casework, num
-from tipwatch.report.figures import Figure, Figures
+from tipwatch.report.figures import Figure, Figures, Placement, Tiers
 from tipwatch.report.fmt import SUPPRESSED, WITHHELD, Formatter, is_percent
 from tipwatch.report.model import IndicatorMeta
 
@@ -1206,3 +1206,75 @@ def cooperation_heatmap(cw: Casework, fmt: Formatter) -> Spec:
     description = ("Heatmap of cooperation requests sent, all types: " + "; ".join(phrases)
                    + ".")
     return _casework_spec(chart, fmt, cw, description, rows, "Cooperation requests")
+
+
+# ---------------------------------------------------------------------------------------------
+# External assessments (country profiles)
+
+# Where each rank sits on the tier axis, best at the top (`reference/data/assessments/us_tip_tier.yaml`).
+TIER_TICKS = {1.0: "Tier 1", 2.0: "Tier 2", 2.5: "Watch List", 3.0: "Tier 3"}
+TIER_COLOUR = "#1f4e79"
+
+
+def _tier_runs(series: Sequence[Placement], fmt: Formatter) -> list[str]:
+    """"Tier 2 in 2003–2005", "Tier 2 Watch List in 2006", …: consecutive years with one placement."""
+    runs: list[tuple[str, list[int]]] = []
+    for p in series:
+        what = p.label if p.tier else "not ranked"
+        if runs and runs[-1][0] == what and runs[-1][1][-1] == p.year - 1:
+            runs[-1][1].append(p.year)
+        else:
+            runs.append((what, [p.year]))
+    return [f"{what} in {fmt.year_range((years[0], years[-1]))}" for what, years in runs]
+
+
+def tier_history(tiers: Tiers, fmt: Formatter, country: str, name: str) -> Spec:
+    """A member's US TIP Report tier by report year: a step line, Tier 1 at the top.
+
+    The Watch List sits between Tier 2 and Tier 3 (rank 2.5). A year the report did not rank the
+    member, or ranked it a special case, leaves a gap; the report years the placements do not
+    cover have no mark at all. The x axis spans the report's years, as the profile's trend chart.
+
+    Args:
+        tiers: The released placements.
+        fmt: The formatter.
+        country: ISO3 code.
+        name: The member's display name.
+
+    Returns:
+        A Vega-Lite spec with its alternative text in ``description``.
+    """
+    series = tiers.series(country)
+    rows = [{"year": p.year, "rank": p.rank, "tier": p.label if p.tier else "not ranked"} for p in series]
+    x = _casework_year_axis(tiers.years, max_ticks=20)
+    y = alt.Y("rank:Q", title=None,
+              # A quarter tier of room above Tier 1 and below Tier 3, so no point sits on an axis.
+              scale=alt.Scale(domain=[0.75, 3.25], reverse=True, nice=False, zero=False),
+              axis=alt.Axis(values=list(TIER_TICKS), grid=True, labelExpr=" : ".join(
+                  [f"datum.value == {rank} ? '{label}'" for rank, label in list(TIER_TICKS.items())[:-1]]
+                  + [f"'{list(TIER_TICKS.values())[-1]}'"])))
+    line = (
+        alt.Chart()
+        .mark_line(interpolate="step", strokeWidth=2, color=TIER_COLOUR, invalid="break-paths-show-domains")
+        .encode(x=x, y=y)
+    )
+    points = (
+        alt.Chart()
+        .transform_filter("datum.rank !== null")
+        .mark_point(filled=True, size=36, opacity=1, color=TIER_COLOUR)
+        .encode(x=x, y=y, tooltip=[alt.Tooltip("year:Q", format="d", title="report year"),
+                                   alt.Tooltip("tier:N", title="tier")])
+    )
+    chart = alt.layer(line, points, data=_DATA).properties(
+        width=PAGE_WIDTH - 90, height=90,
+        title=alt.Title("TIP Report year; a gap: not ranked that year", fontSize=9,
+                        fontWeight="normal", color="#555555", anchor="end", orient="bottom"),
+    )
+    phrases = _tier_runs(series, fmt)
+    uncovered = [y for y in tiers.years if y not in tiers.covered]
+    if uncovered:
+        phrases.append(f"no placement held for {fmt.year_list(uncovered)}")
+    description = (f"Step chart of {name}'s US TIP Report tier by report year, "
+                   f"{fmt.year_range((tiers.years[0], tiers.years[-1]))}, Tier 1 at the top: "
+                   + "; ".join(phrases) + ".")
+    return _config(chart, fmt, description, rows)

@@ -277,3 +277,77 @@ class Figures:
             return None
         enough = [y for y, who in reporters.items() if 2 * len(who) >= len(members)]
         return max(enough or reporters)
+
+
+# ---------------------------------------------------------------------------------------------
+# External assessments: the US TIP Report's tier placements
+
+
+NOT_RANKED = "not_ranked"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One released tier placement: a member's US TIP Report tier in a report year.
+
+    Attributes:
+        country: ISO3 code.
+        year: The TIP report year.
+        tier: tipwatch's code (``1``, ``2``, ``2WL``, ``3``, ``special``), None when not ranked.
+        label: The tier's name (``Tier 2 Watch List``), ``""`` when not ranked.
+        rank: What a chart plots (1, 2, 2.5, 3), None for a special case or not ranked.
+        status: ``reported`` or ``not_ranked``.
+    """
+
+    country: str
+    year: int
+    tier: str | None
+    label: str
+    rank: float | None
+    status: str
+
+    @property
+    def ranked(self) -> bool:
+        """True when the report gave the member a tier it can be charted at."""
+        return self.rank is not None
+
+
+class Tiers:
+    """The released tier placements of a `ReportInput`, indexed by member and report year.
+
+    Args:
+        inp: The report input.
+    """
+
+    def __init__(self, inp: ReportInput) -> None:
+        self.years: list[int] = list(range(inp.years[0], inp.years[1] + 1))
+        self.sources = list(inp.tier_sources)
+        self._cells: dict[tuple[str, int], Placement] = {}
+        for row in inp.tiers.to_dict("records"):
+            year = int(row["year"])
+            if not inp.years[0] <= year <= inp.years[1]:
+                continue
+            tier = row.get("tier")
+            label = row.get("label")
+            placement = Placement(
+                country=str(row["country"]), year=year,
+                tier=tier if isinstance(tier, str) and tier else None,
+                label=label if isinstance(label, str) else "",
+                rank=_num(row.get("value")), status=str(row.get("status") or NOT_RANKED),
+            )
+            self._cells.setdefault((placement.country, year), placement)
+        #: The report years the placements cover: a member with no row in one was not ranked.
+        self.covered: list[int] = sorted({year for _, year in self._cells})
+
+    def get(self, country: str, year: int) -> Placement | None:
+        """One member's placement in a report year, None when the placements do not cover it."""
+        return self._cells.get((country, year))
+
+    def series(self, country: str) -> list[Placement]:
+        """A member's placements (and years not ranked) in report-year order."""
+        found = (self.get(country, year) for year in self.covered)
+        return [p for p in found if p is not None]
+
+    def has(self, country: str) -> bool:
+        """True when the member has at least one placement (ranked or a special case)."""
+        return any(p.status != NOT_RANKED for p in self.series(country))

@@ -76,6 +76,14 @@ class ReportInput:
         casework: Analyses of case records (see `CASEWORK`), empty when the store holds none.
         casework_synthetic: True when those case records are synthetic (``tipwatch synth``):
             every place they appear must say so.
+        tiers: Released US TIP Report tier placements of the members (an external assessment,
+            shown in the country profiles; empty when the store holds none). Columns:
+            ``country``, ``year`` (report year), ``tier`` (``1``, ``2``, ``2WL``, ``3``,
+            ``special``; None when not ranked), ``label`` (``Tier 2 Watch List``), ``value`` (the
+            rank charts plot: 1, 2, 2.5, 3; NaN for a special case or not ranked), ``status``
+            (``reported`` or ``not_ranked``) and ``unit`` (``tier``). A year has rows only when
+            the placements held cover it.
+        tier_sources: The files the tier placements come from (current submissions).
     """
 
     region_id: str
@@ -90,6 +98,14 @@ class ReportInput:
     settings: dict[str, str] = field(default_factory=dict)
     casework: dict[str, pd.DataFrame] = field(default_factory=dict)
     casework_synthetic: bool = False
+    tiers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {c: [] for c in ("country", "year", "tier", "label", "value", "status", "unit")}))
+    tier_sources: list[SourceInfo] = field(default_factory=list)
+    #: Released figures two sources give very differently for one country, year and indicator
+    #: (`tipwatch.indicators.consistency`; columns ``COLUMNS`` there), for the data-quality annex.
+    discrepancies: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {c: [] for c in ("comparison", "country", "year", "indicator_a", "source_a", "value_a",
+                         "indicator_b", "source_b", "value_b", "ratio")}))
 
 
 #: What ``ReportInput.casework`` holds: analyses only case records allow (released, wide tables;

@@ -26,7 +26,7 @@ from tipwatch.report import casework as CW
 from tipwatch.report import charts
 from tipwatch.report import fmt as F
 from tipwatch.report import tables as T
-from tipwatch.report.figures import BELOW_THRESHOLD, INCOMPLETE, SUPPRESSED, Figures, short_name
+from tipwatch.report.figures import BELOW_THRESHOLD, INCOMPLETE, SUPPRESSED, Figures, Tiers, short_name
 from tipwatch.report.fmt import Formatter
 from tipwatch.report.model import ComponentMeta, IndicatorMeta, ReportInput
 from tipwatch.report.tables import Table
@@ -280,6 +280,7 @@ class _Document:
         self.charts: list[Chart] = []
         self.tables = 0
         self.cw = CW.Casework(figs.inp)
+        self.tiers = Tiers(figs.inp)
 
     # -- numbering ------------------------------------------------------------------------
 
@@ -320,6 +321,7 @@ class _Document:
             "overview": overview,
             "components": components,
             "profiles": profiles,
+            "tiers_lead": self.tiers_lead(),
             "annex": annex,
             "charts": self.charts,
             "synthetic": self.cw.synthetic and self.cw.any,
@@ -593,9 +595,10 @@ class _Document:
         present = [m for m in figs.indicators_with_data(iso) if m.id in figs.inp_ids]
         result: dict[str, Any] = {
             "iso": iso, "name": name, "anchor": f"profile-{iso}", "table": None, "chart": None,
-            "notes": [],
+            "notes": [], "tiers": None, "sources": [],
         }
         if not present:
+            self.profile_tiers(result)
             return result
         result["table"] = self.table(
             T.country_by_year(figs, fmt, iso, present, id=f"t-profile-{iso}")
@@ -608,7 +611,33 @@ class _Document:
                                charts.country_trend(figs, fmt, iso, counts))
             result["chart"] = Exhibit(chart, data_note=f"Table {result['table'].number}")
         result["notes"] = self.status_notes(iso, present)
+        result["sources"].append("Figures: the releases and submissions listed in Annex A.")
+        self.profile_tiers(result)
         return result
+
+    def tiers_lead(self) -> str:
+        """What the profiles' tier charts show, said once in the chapter's introduction."""
+        if not any(self.tiers.has(iso) for iso, _ in self.inp.members):
+            return ""
+        return ("Each profile also shows the government's tier in the US Department of State's "
+                "Trafficking in Persons Report, by report year (a report covers April of the year "
+                "before to March): Tier 1 at the top, then Tier 2, the Tier 2 Watch List and Tier 3. "
+                "It is an external assessment of the government, not a figure the member reported, "
+                "and nothing in this report is computed from it.")
+
+    def profile_tiers(self, result: dict[str, Any]) -> None:
+        """Add a member's tier-history chart, the table behind it and its source line."""
+        iso, name, tiers, fmt = result["iso"], result["name"], self.tiers, self.fmt
+        if not tiers.has(iso):
+            return
+        chart = self.chart(f"fig-tiers-{iso}", f"{name}: US TIP Report tier by report year",
+                           charts.tier_history(tiers, fmt, iso, name))
+        table = self.table(T.tier_history(tiers, fmt, iso, name, id=f"t-tiers-{iso}"))
+        result["tiers"] = Exhibit(chart, [table])
+        files = "; ".join(f"{s.file_name}, vintage {fmt.date(s.vintage)}" for s in tiers.sources)
+        title = tiers.sources[0].name if tiers.sources else "US Department of State, Trafficking in Persons Report"
+        result["sources"].append(f"Tiers: {title}, report years {fmt.year_list(tiers.covered)}"
+                                 + (f" ({files})." if files else "."))
 
     def status_notes(self, iso: str, indicators: Sequence[IndicatorMeta]) -> list[str]:
         """What the reader of a profile should know beyond the table, one line per status.
@@ -684,7 +713,45 @@ class _Document:
             )
             if key not in given
         ]
-        return {"sources": sources, "indicators": indicators, "settings": settings}
+        return {"sources": sources, "indicators": indicators, "settings": settings,
+                "discrepancies": self.discrepancies()}
+
+    def discrepancies(self) -> list[dict[str, Any]]:
+        """The data-quality annex: per comparison, why sources differ and the figures that do most."""
+        import pandas as pd
+
+        from tipwatch import reference
+        from tipwatch.indicators.consistency import comparisons
+
+        fmt = self.fmt
+        t = self.inp.discrepancies
+        titles = {m.id: m.title for m in self.inp.indicators}
+        sources = reference.sources()
+        names = {iso: c.name for iso, c in reference.countries().items()}
+
+        def figure(value: Any) -> str:
+            return F.SUPPRESSED if pd.isna(value) else fmt.number(value)
+
+        out = []
+        for cid, spec in comparisons().items():
+            rows = t[t.comparison == cid].sort_values(["country", "year", "indicator_a"])
+            out.append({
+                "id": cid,
+                "title": spec["title"],
+                "why": spec["why"],
+                "rule": (f"listed when one figure is at least {fmt.number(spec['ratio'], decimals=1)} times the "
+                         f"other and they differ by at least {fmt.number(spec['min_difference'])}"),
+                "rows": [{
+                    "country": names.get(r.country, r.country),
+                    "year": str(int(r.year)),
+                    "indicator": titles.get(r.indicator_a, r.indicator_a) + (
+                        "" if r.indicator_a == r.indicator_b else f" / {titles.get(r.indicator_b, r.indicator_b)}"),
+                    "a": f"{figure(r.value_a)} ({sources.get(r.source_a, {}).get('title', r.source_a)})",
+                    "b": f"{figure(r.value_b)} ({sources.get(r.source_b, {}).get('title', r.source_b)})",
+                    "ratio": "–" if pd.isna(r.ratio) else fmt.number(r.ratio, decimals=1) + "×",
+                } for r in rows.itertuples()],
+            })
+        return out
 
 
 def _code(text: str) -> Markup:

@@ -18,6 +18,7 @@ from tipwatch.report.figures import (
     SUPPRESSED,
     Figure,
     Figures,
+    Tiers,
 )
 from tipwatch.report.fmt import Formatter, is_percent
 from tipwatch.report.model import IndicatorMeta
@@ -469,4 +470,42 @@ def _baseline_figure(record: dict, prefix: str, meta: IndicatorMeta) -> Figure:
         value=_changed(record.get(f"{prefix}_value")),
         status=str(record.get(f"{prefix}_status") or "missing"),
         unit=meta.unit,
+    )
+
+
+#: How a tier table prints a year the report did not rank the member.
+NOT_RANKED_TEXT = "n.r."
+#: Legend entries of a tier table, printed when their symbol appears in it.
+TIER_LEGEND = {
+    "2WL": "Tier 2 Watch List",
+    "special": "special case: listed by the report but not ranked",
+    NOT_RANKED_TEXT: "not ranked by the report that year",
+}
+
+
+def tier_history(tiers: Tiers, fmt: Formatter, country: str, name: str, *, id: str) -> Table:
+    """A member's US TIP Report tier in each report year the placements cover: years across.
+
+    Args:
+        tiers: The released placements.
+        fmt: The formatter.
+        country: ISO3 code.
+        name: The member's display name.
+        id: HTML id of the table.
+
+    Returns:
+        A one-row table; its note names the report years no placement covers.
+    """
+    series = tiers.series(country)
+    # Tiers are codes, not numbers: printed as text, like "n.r." beside them.
+    cells = [Cell(p.tier or NOT_RANKED_TEXT, "text", key=f"{country}:us_tip_tier:{p.year}") for p in series]
+    shown = {c.text for c in cells}
+    uncovered = [y for y in tiers.years if y not in tiers.covered]
+    return Table(
+        id=id,
+        caption=f"{name}: US TIP Report tier by report year",
+        columns=["Year", *(str(p.year) for p in series)],
+        rows=[Row("Tier", cells, key="us_tip_tier")],
+        note=f"No tier placement held for {fmt.year_list(uncovered)}." if uncovered else "",
+        legend_extra=[(symbol, meaning) for symbol, meaning in TIER_LEGEND.items() if symbol in shown],
     )
