@@ -48,3 +48,21 @@ def test_the_annex_table_passes_the_privacy_layer(two_sources):
     small = t[(t.year == 2019) & (t.indicator_a == "persons_prosecuted")].iloc[0]
     # 2 is below k = 5: withheld, and the ratio that would give it away with it.
     assert math.isnan(small.value_a) and math.isnan(small.ratio) and small.value_b == 554
+
+
+def test_the_report_lists_them_in_its_data_quality_annex(two_sources, tmp_path):
+    import re
+
+    from tipwatch.report.build import write_report
+
+    if two_sources.dialect.name != "duckdb":
+        pytest.skip("the report is the same on every engine; one is enough")
+    out = write_report(two_sources, "ASEAN", (2003, 2021), tmp_path, formats=("html",))
+    html = out["html"].read_text(encoding="utf-8")
+    annex = html[html.index('id="annex-quality"'):html.index('id="annex-settings"')]
+    # Thailand's 2019 prosecutions: 554 in GLOTIP, two (withheld: below five) in the case records.
+    row = re.search(r"<tr><th scope=\"row\">Thailand</th><td class=\"number\">2019</td>"
+                    r"<td class=\"text\">Persons prosecuted for trafficking in persons</td>(.*?)</tr>", annex)
+    assert row is not None
+    assert "554 (UNODC" in row.group(1) and ">x (" in row.group(1)
+    assert "No member has two such figures" in annex  # no CTDC registrations in this store

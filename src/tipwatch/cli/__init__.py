@@ -27,7 +27,19 @@ out = Console(highlight=False, soft_wrap=True)
 
 
 def _register() -> None:
-    from tipwatch.cli import demo, imports, indicators, report, revisions, submissions, synth, template  # noqa: F401
+    from tipwatch.cli import (  # noqa: F401
+        assessments,
+        crosswalks,
+        demo,
+        imports,
+        indicators,
+        report,
+        revisions,
+        submissions,
+        synth,
+        template,
+        victims,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,8 @@ from tipwatch.cli.options import Db
 from tipwatch.cli.report import run_report
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bundled" / "unodc-glotip-2023" / "data_glotip.xlsx"
+#: US TIP Report tiers 2001–2015 (Kelley & Heiss), shown in each member's profile.
+TIERS = Path(__file__).resolve().parents[1] / "bundled" / "tip-scorecard" / "map_tiers.csv"
 
 
 @app.command("demo")
@@ -22,8 +24,9 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report.")] = Path("tipwatch-report"),
     db: Db = None,
 ) -> None:
-    """Import UNODC's 2023 GLOTIP release (bundled) and a synthetic region's case records, then
-    write the ASEAN report 2003–2021 (the case-record chapters are labelled synthetic)."""
+    """Import UNODC's 2023 GLOTIP release and the US TIP Report tiers (bundled) and a synthetic
+    region's case records, then write the ASEAN report 2003–2021 (the case-record chapters are
+    labelled synthetic)."""
     from tipwatch.ingest import import_file
     from tipwatch.store import open_store
 
@@ -31,11 +34,14 @@ def demo(
     url = settings.resolve_db(db)
     with open_store(url) as store:
         result = import_file(store, BUNDLED)
+        tiers = import_file(store, TIERS)
     verb = "already in the store" if result.unchanged else "imported"
     out.print(f"UNODC GLOTIP release of {result.vintage:%d %B %Y}: {verb} ({url})")
     if not result.unchanged:
         for line in summary(result.report)[:3]:
             out.print(f"  {line}")
+    out.print(f"US TIP Report tiers {'–'.join(map(str, tiers.report['years']))}: "
+              f"{'already in the store' if tiers.unchanged else 'imported'}")
     _import_synthetic_region(store_url=url)
     paths = run_report(db, "ASEAN", (2003, 2021), out_dir, synthetic_casework=True)
     for kind, path in paths.items():

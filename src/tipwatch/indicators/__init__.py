@@ -11,7 +11,7 @@ import ibis
 import ibis.expr.types as ir
 
 from tipwatch import reference
-from tipwatch.indicators import casefile, definitions  # noqa: F401  (register the built-ins)
+from tipwatch.indicators import casefile, definitions, victims  # noqa: F401  (register the built-ins)
 from tipwatch.indicators.cube import current_observations, current_submissions
 from tipwatch.indicators.definitions import NUMBERS
 from tipwatch.indicators.registry import Indicator, indicators

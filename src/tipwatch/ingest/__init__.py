@@ -15,8 +15,11 @@ import sqlalchemy as sa
 
 from tipwatch.ingest import (  # noqa: F401  (importing a format registers it)
     casefile,
+    ctdc,
     glotip,
+    htcds,
     registry,
+    tiers,
 )
 from tipwatch.ingest.files import ReceivedFile, receive
 from tipwatch.ingest.registry import Batch, InvalidFile, Problem, submission_id
@@ -70,7 +73,9 @@ def import_file(store: Store, path: str | Path, *, format: str | None = None,
     with store.engine.connect() as conn:
         existing = conn.execute(
             sa.select(submissions.c.id, submissions.c.vintage, submissions.c.report)
-            .where(submissions.c.source == fmt.name, submissions.c.file_hash == f.sha256)
+            # A format may store under another source's name (three tier layouts, one source).
+            .where(sa.or_(submissions.c.source == fmt.name, submissions.c.format == fmt.name),
+                   submissions.c.file_hash == f.sha256)
         ).first()
     if existing is not None:
         return ImportResult(existing.id, fmt.name, existing.vintage, True, json.loads(existing.report), not format)

@@ -46,8 +46,12 @@ class ReceivedFile:
 
     @property
     def kind(self) -> str:
-        """What the bytes are, whatever the name says: ``xlsx``, ``zip``, ``text`` or ``binary``."""
+        """What the bytes are, whatever the name says: ``xlsx``, ``zip``, ``dta``, ``text`` or ``binary``."""
         head = self.content[:8]
+        # Stata: format 117 and later open with a tag; 113–115 with the release, byte order and type 1.
+        if self.content.startswith(b"<stata_dta>") or (
+                len(head) > 2 and head[0] in (113, 114, 115) and head[1] in (1, 2) and head[2] == 1):
+            return "dta"
         if head.startswith(b"PK\x03\x04"):
             return "xlsx" if b"xl/" in self.content[:4096] or self._zip_has_xl() else "zip"
         if head.startswith(b"\xd0\xcf\x11\xe0"):

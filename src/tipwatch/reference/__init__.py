@@ -154,6 +154,13 @@ def components() -> list[dict]:
 
 
 @cache
+def assessment(series: str) -> dict:
+    """An external assessment series (`data/assessments/<series>.yaml`): its codes, labels and ranks,
+    and how each source coding maps to them (``us_tip_tier``: the US TIP Report's tiers)."""
+    return yaml.safe_load((DATA / "assessments" / f"{series}.yaml").read_text(encoding="utf-8"))
+
+
+@cache
 def sources() -> dict[str, dict]:
     """Known sources by name: title, precedence (higher wins for the same figure), synthetic."""
     return {
