@@ -66,3 +66,17 @@ def test_the_report_lists_them_in_its_data_quality_annex(two_sources, tmp_path):
     assert row is not None
     assert "554 (UNODC" in row.group(1) and ">x (" in row.group(1)
     assert "No member has two such figures" in annex  # no CTDC registrations in this store
+
+
+def test_glotip_detections_against_ctdc_registrations(tmp_path):
+    from tipwatch.cli.demo import CTDC
+
+    with open_store(str(tmp_path / "s.duckdb")) as store:
+        import_file(store, GLOTIP)
+        import_file(store, CTDC)
+        t = discrepancies(store.ibis, countries=["IDN"]).to_pandas()
+    t = t[t.comparison == "victims_detected_vs_registered"].set_index("year")
+    # Indonesia 2015: 441 victims detected (GLOTIP), 1,238 CTDC records exploited in Indonesia.
+    assert (t.loc[2015, "value_a"], t.loc[2015, "value_b"]) == (441, 1238)
+    assert round(t.loc[2015, "ratio"], 4) == round(1238 / 441, 4)
+    assert (t.source_a == "glotip").all() and (t.source_b == "ctdc").all()

@@ -17,6 +17,8 @@ from tipwatch.cli.report import run_report
 BUNDLED = Path(__file__).resolve().parents[1] / "bundled" / "unodc-glotip-2023" / "data_glotip.xlsx"
 #: US TIP Report tiers 2001–2015 (Kelley & Heiss), shown in each member's profile.
 TIERS = Path(__file__).resolve().parents[1] / "bundled" / "tip-scorecard" / "map_tiers.csv"
+#: CTDC's victim records of 14 Apr 2020 (7 of 63 columns): compared with GLOTIP in the report's annex.
+CTDC = Path(__file__).resolve().parents[1] / "bundled" / "ctdc-2020-subset" / "dados_app.csv"
 
 
 @app.command("demo")
@@ -24,9 +26,9 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report.")] = Path("tipwatch-report"),
     db: Db = None,
 ) -> None:
-    """Import UNODC's 2023 GLOTIP release and the US TIP Report tiers (bundled) and a synthetic
-    region's case records, then write the ASEAN report 2003–2021 (the case-record chapters are
-    labelled synthetic)."""
+    """Import the bundled sources (UNODC's 2023 GLOTIP release, the US TIP Report tiers, CTDC's
+    victim records) and a synthetic region's case records, then write the ASEAN report 2003–2021
+    (the case-record chapters are labelled synthetic)."""
     from tipwatch.ingest import import_file
     from tipwatch.store import open_store
 
@@ -35,6 +37,7 @@ def demo(
     with open_store(url) as store:
         result = import_file(store, BUNDLED)
         tiers = import_file(store, TIERS)
+        ctdc = import_file(store, CTDC)
     verb = "already in the store" if result.unchanged else "imported"
     out.print(f"UNODC GLOTIP release of {result.vintage:%d %B %Y}: {verb} ({url})")
     if not result.unchanged:
@@ -42,6 +45,8 @@ def demo(
             out.print(f"  {line}")
     out.print(f"US TIP Report tiers {'–'.join(map(str, tiers.report['years']))}: "
               f"{'already in the store' if tiers.unchanged else 'imported'}")
+    out.print(f"CTDC victim records of {ctdc.vintage:%d %B %Y}: "
+              f"{'already in the store' if ctdc.unchanged else 'imported'}")
     _import_synthetic_region(store_url=url)
     paths = run_report(db, "ASEAN", (2003, 2021), out_dir, synthetic_casework=True)
     for kind, path in paths.items():
