@@ -457,3 +457,28 @@ def test_the_2024_synthetic_layout_stays_apart(engine, request, tmp_path_factory
 def test_unknown_dimension_is_one_sentence(ctdc_url, capsys):
     assert main(["victims", "--db", ctdc_url, "--by", "colour"]) == 1
     assert "colour is not something to count by" in capsys.readouterr().err
+
+
+def test_lines_are_file_lines_in_a_file_read_in_parallel(tmp_path):
+    """400,000 records: DuckDB reads them in parallel chunks; problems and stored rows keep their file line."""
+    rows = ["yearOfRegistration,gender,ageBroad,citizenship"]
+    years = [str(2002 + i % 17) for i in range(400_000)]
+    for i, year in enumerate(years):
+        line = i + 2
+        gender = "Fmale" if line == 377_001 else ("Female" if i % 3 else "Male")
+        rows.append(f"{year},{gender},{'9--17' if i % 2 else '30--38'},{'PH' if i % 5 else 'ID'}")
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(InvalidFile) as exc:
+        parse_file(path)
+    assert [(p.line, p.found) for p in exc.value.problems] == [(377_001, "Fmale")]
+
+    rows[377_001 - 1] = rows[377_001 - 1].replace("Fmale", "Female")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    _, batch = parse_file(path)
+    t = batch.microdata["victim_records"].select(["line", "year", "citizenship"]).to_pandas()
+    # Every stored record carries its own line: its year and citizenship are the ones written there.
+    assert sorted(t.line) == list(range(2, 400_002))
+    expected_year = [int(years[line - 2]) for line in t.line]
+    expected_cit = ["PHL" if (line - 2) % 5 else "IDN" for line in t.line]
+    assert t.year.tolist() == expected_year and t.citizenship.tolist() == expected_cit
