@@ -29,8 +29,9 @@ DOMAIN = "tipwatch"
 #: The report's languages: code → name in that language. English is the source language.
 LANGUAGES = {"en": "English", "id": "Bahasa Indonesia"}
 
-_current: contextvars.ContextVar[gettext.NullTranslations] = contextvars.ContextVar(
-    "tipwatch_report_translation", default=gettext.NullTranslations())
+_ENGLISH = gettext.NullTranslations()
+_current: contextvars.ContextVar[gettext.NullTranslations | None] = contextvars.ContextVar(
+    "tipwatch_report_translation", default=None)
 
 
 def check(lang: str) -> str:
@@ -95,19 +96,19 @@ def use(lang: str) -> Iterator[gettext.NullTranslations]:
     """Translate with ``lang``'s catalogue inside the block."""
     token = _current.set(translation(lang))
     try:
-        yield _current.get()
+        yield _current.get() or _ENGLISH
     finally:
         _current.reset(token)
 
 
 def _(message: str) -> str:
     """``message`` in the current language."""
-    return _current.get().gettext(message)
+    return (_current.get() or _ENGLISH).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural of a message, in the current language, for ``n``."""
-    return _current.get().ngettext(singular, plural, n)
+    return (_current.get() or _ENGLISH).ngettext(singular, plural, n)
 
 
 def install(env) -> None:
