@@ -1,4 +1,4 @@
-"""Counting rules for case-level microdata, on DuckDB and PostgreSQL, against hand-worked figures.
+"""Counting rules for case-level microdata, on DuckDB, PostgreSQL and Spark, against hand-worked figures.
 
 The dataset below is small enough to count by hand. Every expected number is worked out in a
 comment beside its assertion; `docs/counting-rules.md` uses the same people as its examples.
@@ -52,6 +52,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from tests.conftest import READ_ENGINES, _new_url, read_on
 from tipwatch import reference
 from tipwatch.errors import InputError
 from tipwatch.indicators import compute, current_observations
@@ -212,11 +213,16 @@ def _build(url: str):
     return store
 
 
-@pytest.fixture
-def thailand(store_url):
-    """A store holding both versions of Thailand's case records, counted into the cube."""
-    store = _build(store_url)
-    yield store
+@pytest.fixture(scope="module", params=READ_ENGINES)
+def thailand(request, tmp_path_factory):
+    """Both versions of Thailand's case records, counted into the cube, as each engine reads them:
+    a store on DuckDB and PostgreSQL, on Spark a lake exported from a DuckDB store. The tests only read."""
+    engine = request.param
+    store = _build(_new_url("duckdb" if engine == "spark" else engine, request, tmp_path_factory))
+    data = read_on(engine, store, request, tmp_path_factory)
+    yield data
+    if data is not store:
+        data.close()
     store.close()
 
 
@@ -448,7 +454,7 @@ def test_filters_by_country(thailand):
         pd.testing.assert_frame_equal(fn(thailand.ibis, countries=["THA"]).to_pandas(), fn(thailand.ibis).to_pandas())
 
 
-# --- Both engines --------------------------------------------------------------------------
+# --- Every engine --------------------------------------------------------------------------
 
 _db_names = itertools.count()
 
@@ -475,6 +481,25 @@ def test_duckdb_and_postgres_agree(pg_cluster, tmp_path_factory):
     finally:
         duck.close()
         pg.close()
+    for name in a:
+        assert len(a[name]) > 0, name
+        pd.testing.assert_frame_equal(a[name], b[name], check_dtype=True, obj=name)
+
+
+@pytest.mark.spark
+def test_spark_agrees_with_duckdb(spark, tmp_path_factory):
+    """Every analysis gives the same rows, values and types on Spark over a lake as on the DuckDB store."""
+    from tipwatch.lake import Lake, export_lake
+
+    duck = _build(str(tmp_path_factory.mktemp("casefile") / "tipwatch.duckdb"))
+    try:
+        folder = tmp_path_factory.mktemp("casefile-lake") / "lake"
+        export_lake(duck, folder)
+        a = _frames(duck)
+    finally:
+        duck.close()
+    with Lake(folder, engine="spark") as lake:
+        b = _frames(lake)
     for name in a:
         assert len(a[name]) > 0, name
         pd.testing.assert_frame_equal(a[name], b[name], check_dtype=True, obj=name)

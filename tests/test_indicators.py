@@ -1,4 +1,4 @@
-"""Indicators v1 from the 2023 GLOTIP release, on DuckDB and on PostgreSQL."""
+"""Indicators v1 from the 2023 GLOTIP release, on DuckDB, on PostgreSQL and on Spark (over a Parquet lake)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from tipwatch.indicators import TIDY_COLUMNS, change_from_baseline, compute, ind
 
 
 @pytest.fixture(scope="module")
-def asean(glotip_store) -> pd.DataFrame:
-    return compute(glotip_store.ibis, region="ASEAN", years=(2003, 2021)).to_pandas()
+def asean(glotip) -> pd.DataFrame:
+    return compute(glotip.ibis, region="ASEAN", years=(2003, 2021)).to_pandas()
 
 
 def figure(tidy: pd.DataFrame, country: str, year: int, indicator: str, **breakdown) -> dict:
@@ -88,8 +88,8 @@ def test_shares(asean):
     assert (forms.value.dropna() <= 100).all()
 
 
-def test_change_against_baseline(glotip_store):
-    tidy = compute(glotip_store.ibis, region="ASEAN", years=(2012, 2019))
+def test_change_against_baseline(glotip):
+    tidy = compute(glotip.ibis, region="ASEAN", years=(2012, 2019))
     change = change_from_baseline(tidy, 2012, 2019).to_pandas().set_index(["country", "indicator"])
     tha = change.loc[("THA", "persons_convicted")]
     assert (tha.baseline_value, tha.latest_value) == (49, 319)
@@ -104,26 +104,24 @@ def _canonical(df: pd.DataFrame) -> pd.DataFrame:
     return df.astype({"flag": object}).where(df.notna(), None)
 
 
-def test_same_results_on_duckdb_and_postgresql(glotip_store, request, tmp_path_factory):
-    """Every figure of the ASEAN table is identical on both engines."""
-    from tests.conftest import GLOTIP_2023, _new_url
-    from tipwatch.ingest import import_file
-    from tipwatch.store import open_store
+def test_same_results_on_every_engine(request, asean, glotip_stores):
+    """Every figure of the ASEAN table is identical on every engine.
 
-    other_engine = "postgres" if glotip_store.dialect.name == "duckdb" else "duckdb"
-    with open_store(_new_url(other_engine, request, tmp_path_factory)) as other:
-        import_file(other, GLOTIP_2023)
-        theirs = compute(other.ibis, region="ASEAN", years=(2003, 2021)).to_pandas()
-    ours = compute(glotip_store.ibis, region="ASEAN", years=(2003, 2021)).to_pandas()
-    pd.testing.assert_frame_equal(_canonical(ours), _canonical(theirs))
+    DuckDB is compared with PostgreSQL; PostgreSQL and Spark (over a lake) with DuckDB.
+    """
+    engine = request.node.callspec.params["glotip"]
+    other = glotip_stores("postgres" if engine == "duckdb" else "duckdb")
+    theirs = compute(other.ibis, region="ASEAN", years=(2003, 2021)).to_pandas()
+    pd.testing.assert_frame_equal(_canonical(asean.copy()), _canonical(theirs))
 
 
-def test_tipwatch_indicators_writes_the_tidy_table(glotip_store, tmp_path):
+def test_tipwatch_indicators_writes_the_tidy_table(glotip, tmp_path):
     """The published country-years, read back from the command's own CSV output."""
+    from tests.conftest import cli_source
     from tipwatch.cli import main
 
     out = tmp_path / "asean.csv"
-    assert main(["indicators", "--db", glotip_store.url, "--region", "ASEAN", "--years", "2003-2021",
+    assert main(["indicators", *cli_source(glotip), "--region", "ASEAN", "--years", "2003-2021",
                  "--out", str(out)]) == 0
     tidy = pd.read_csv(out, keep_default_na=False, na_values=[""])
     assert list(tidy.columns)[:8] == ["country", "year", "indicator", "sex", "age", "form", "value", "status"]

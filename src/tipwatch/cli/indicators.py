@@ -8,16 +8,21 @@ from typing import Annotated
 
 import typer
 
-from tipwatch import privacy, reference, settings
+from tipwatch import privacy, reference
 from tipwatch.cli import app, out
-from tipwatch.cli.options import Audience, Db, Json, Years, parse_years
+from tipwatch.cli.options import Audience, Db, Engine, Json, Lake, Years, parse_years
 from tipwatch.errors import InputError
 
 
-def released_indicators(db: str | None, region: str | None, years: str | None, audience: str):
-    """The tidy table for ``region`` and ``years``, through the privacy layer."""
+def released_indicators(db: str | None, region: str | None, years: str | None, audience: str,
+                        lake: Path | None = None, engine: str | None = None):
+    """The tidy table for ``region`` and ``years``, through the privacy layer.
+
+    The figures come from the store at ``db``, or from the Parquet lake ``lake`` read by ``engine``
+    (`tipwatch.lake.open_data`): the same indicator expressions either way.
+    """
     from tipwatch.indicators import compute
-    from tipwatch.store import open_store
+    from tipwatch.lake import open_data
 
     aud = privacy.audience(audience)
     if region is not None:
@@ -25,8 +30,8 @@ def released_indicators(db: str | None, region: str | None, years: str | None, a
             region = reference.region_id(region)
         except KeyError as exc:
             raise InputError(str(exc.args[0])) from None
-    with open_store(settings.resolve_db(db)) as store:
-        tidy = compute(store.ibis, region=region, years=parse_years(years)).to_pandas()
+    with open_data(db, lake, engine) as data:
+        tidy = compute(data.ibis, region=region, years=parse_years(years)).to_pandas()
     tidy = tidy.sort_values(["indicator", "country", "year", "sex", "age", "form"], ignore_index=True)
     return privacy.release(tidy, aud)
 
@@ -42,6 +47,8 @@ def indicators_cmd(
     fmt: Annotated[str, typer.Option("--format", help="csv, json or parquet.")] = "csv",
     out_file: Annotated[Path | None, typer.Option("--out", help="File to write (default: standard output).")] = None,
     as_json: Json = False,
+    lake: Lake = None,
+    engine: Engine = None,
 ) -> None:
     """Write the tidy indicator table: country, year, indicator, sex, age, form, value, status, …"""
     fmt = "json" if as_json else fmt
@@ -49,7 +56,7 @@ def indicators_cmd(
         raise InputError(f"{fmt} is not an output format: use csv, json or parquet.")
     if fmt == "parquet" and out_file is None:
         raise InputError("Parquet is binary: give a file with --out.")
-    tidy = released_indicators(db, region, years, audience)
+    tidy = released_indicators(db, region, years, audience, lake, engine)
     tidy = tidy.astype({"reporting": "Int64", "below_threshold": "Int64", "members": "Int64"})
     if fmt == "parquet":
         tidy.to_parquet(out_file, index=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +18,13 @@ Db = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Lake = Annotated[
+    Path | None,
+    typer.Option("--lake", help="Read a Parquet lake written by `tipwatch export --parquet` instead of a store."),
+]
+Engine = Annotated[
+    str | None, typer.Option("--engine", help="Engine that reads the --lake: duckdb or spark [default: duckdb]"),
+]
 Region = Annotated[str, typer.Option("--region", help="Region id, e.g. ASEAN.")]
 Years = Annotated[str | None, typer.Option("--years", help="Years as FIRST-LAST, e.g. 2003-2021.")]
 Audience = Annotated[

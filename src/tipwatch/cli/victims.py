@@ -47,8 +47,9 @@ def released_victims(db: str | None, source: str, by: list[str], exclude_unknown
         table = table.sort_values(["victims", *cols], ascending=[False, *([True] * len(cols))],
                                   na_position="last", kind="stable", ignore_index=True)
     table["victims"] = table["victims"].astype("int64")
-    # Counts of persons: 1 to k-1 withheld; a share rests on its count and goes with it.
-    return privacy.release_wide(table, aud, ["victims"], {"share": "victims"})
+    # Counts of persons: 1 to k-1 withheld, and what would give them away: the margins other
+    # tabulations publish, and the grand total a share reveals. A share goes with its count.
+    return privacy.release_tabulation(table, aud, cols, "victims", {"share": "victims"})
 
 
 def _cell(value) -> str:

@@ -628,11 +628,13 @@ def cooperation(backend, *, countries: list[str] | None = None,
     if years is not None:
         r = r.filter(r.sent_on.year().between(years[0], years[1]))
     done = (r.status == "executed") & r.executed_on.notnull()
-    days = r.executed_on.delta(r.sent_on, unit="day").cast("float64")
+    # Null unless executed, rather than ``median(where=done)``: ibis compiles a filtered median
+    # for Spark with a non-constant percentage, which Spark refuses; every engine's median skips nulls.
+    days = ibis.ifelse(done, r.executed_on.delta(r.sent_on, unit="day").cast("float64"), ibis.null("float64"))
     g = r.group_by(["requesting_country", "requested_country", "type"]).agg(
         sent=r.count(),
         **{s: r.count(where=r.status == s) for s in ("executed", "refused", "pending", "withdrawn")},
-        median_days_to_execute=days.median(where=done),
+        median_days_to_execute=days.median(),
     )
     g = g.select(
         "requesting_country", "requested_country", "type",

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from types import SimpleNamespace
 
 import ibis
 import pandas as pd
-import sqlalchemy as sa
 
 from tipwatch import __version__, indicators, privacy, reference
 from tipwatch.errors import InputError
+from tipwatch.report import statements
 from tipwatch.report.model import ComponentMeta, IndicatorMeta, ReportInput, SourceInfo
 from tipwatch.store import Store
-from tipwatch.store.schema import raw_files, submissions
 
 
 def snapshot_hash(store: Store) -> str:
@@ -30,12 +30,10 @@ def snapshot_hash(store: Store) -> str:
 def _sources(store: Store, only: set[str] | None = None) -> list[SourceInfo]:
     """Every submission (or those whose ids are in ``only``), oldest vintage first."""
     current = set(indicators.current_submissions(store.ibis).select("id").to_pandas()["id"])
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(submissions, raw_files.c.file_name)
-            .join(raw_files, raw_files.c.file_hash == submissions.c.file_hash)
-            .order_by(submissions.c.vintage, submissions.c.id)
-        ).all()
+    # Through ibis, so that a Parquet lake (`tipwatch.lake.Lake`, on Spark say) stands in for the store.
+    files = store.ibis.table("raw_files").select("file_hash", "file_name")
+    joined = store.ibis.table("submissions").inner_join(files, "file_hash").order_by(["vintage", "id"])
+    rows = [SimpleNamespace(**r) for r in joined.to_pyarrow().to_pylist()]
     names = {"glotip": "UNODC Global Report on Trafficking in Persons (GLOTIP) data"}
     known = reference.sources()
     out = []
@@ -69,6 +67,25 @@ def tiers(store: Store, region: str, years: tuple[int, int], aud: privacy.Audien
     return privacy.release(t, aud), (_sources(store, ids) if ids else [])
 
 
+def legal_framework(countries: list[str], years: tuple[int, int], aud: privacy.Audience) -> pd.DataFrame:
+    """The members' statuses on every legal-framework checklist item, released for ``aud``.
+
+    Statuses are those in force on 31 December of the report's last year (`tipwatch.legal`):
+    the chapters and profiles say "as of" that day. Every member has a row for every item
+    (``unknown`` where no public source gives a status).
+    """
+    from datetime import date
+
+    from tipwatch import legal
+
+    t = legal.table(countries, date(years[1], 12, 31))
+    # Assessments of laws, not counts (unit "status"): the privacy layer passes them whole, but
+    # they leave through it like every other figure.
+    t["value"] = float("nan")
+    t["unit"] = "status"
+    return privacy.release(t, aud)
+
+
 #: Count columns of each case-record analysis, and the columns that rest on one of them.
 _CASEWORK_COUNTS = {
     "attrition": (["investigated", "prosecuted_within", "convicted_within"],
@@ -81,6 +98,13 @@ _CASEWORK_COUNTS = {
                   {"testified_share": ("testified", "identified")}),
     "cooperation": (["sent", "executed", "refused", "pending", "withdrawn"],
                     {"median_days_to_execute": "executed"}),
+}
+#: Sums that hold within a row of an analysis (the privacy layer protects them): requests by status
+#: add up to those sent; a cohort's prosecuted and convicted are some of its investigated.
+_CASEWORK_SUMS = {
+    "attrition": {"within": {"investigated": ["prosecuted_within", "convicted_within"]}},
+    "sentences": {"within": {"convictions": ["with_sentence"]}},
+    "cooperation": {"sums": {"sent": ["executed", "refused", "pending", "withdrawn"]}},
 }
 
 
@@ -100,7 +124,7 @@ def casework(store: Store, countries: list[str], years: tuple[int, int], aud: pr
     for name, (counts, derived) in _CASEWORK_COUNTS.items():
         fn = getattr(casefile, name)
         df = fn(store.ibis, countries=countries, years=years, synthetic=synthetic).to_pandas()
-        out[name] = privacy.release_wide(df, aud, counts, derived)
+        out[name] = privacy.release_wide(df, aud, counts, derived, **_CASEWORK_SUMS.get(name, {}))
     return out
 
 
@@ -117,16 +141,23 @@ def build_input(store: Store, region: str, years: tuple[int, int], audience: str
         raise InputError(str(exc.args[0])) from None
     aud = privacy.audience(audience)
     expr = indicators.compute(store.ibis, region=region, years=years)
-    tidy = privacy.release(expr.to_pandas(), aud)
+    # Sorted before the privacy layer: which cell secondary suppression withheld depended on the
+    # order rows came back in, which differs between engines (and between runs of a parallel one).
+    keys = ["indicator", "country", "year", "sex", "age", "form"]
+    tidy = privacy.release(expr.to_pandas().sort_values(keys, ignore_index=True), aud)
     if tidy.empty:
         raise InputError(
             f"The store holds no figures for {region} in {years[0]}–{years[1]}: import data first "
             "(tipwatch import FILE, or tipwatch demo)."
         )
     tidy = tidy.sort_values(["indicator", "country", "year", "sex", "age", "form"], ignore_index=True)
-    # The decade-of-progress comparison runs the same ibis definition over released figures.
-    baseline_year = _first_year_with_data(tidy, years)
-    latest_year = _last_year_with_data(tidy, years)
+    # The decade-of-progress comparison runs the same ibis definition over released figures. It
+    # compares the years the achievements and challenges look at: ten years ending in the latest
+    # year most members reported, not the first and last year any source has a figure in (CTDC's
+    # records start in 2005, GLOTIP's 2021 is thin: no member had both).
+    span = statements.years_compared(tidy, region, years)
+    baseline_year = max(span[0], _first_year_with_data(tidy, years)) if span else _first_year_with_data(tidy, years)
+    latest_year = span[1] if span else _last_year_with_data(tidy, years)
     baseline = indicators.change_from_baseline(
         ibis.memtable(tidy.drop(columns=["reporting", "below_threshold", "members"])),
         baseline_year, latest_year,
@@ -145,16 +176,23 @@ def build_input(store: Store, region: str, years: tuple[int, int], audience: str
         "region": region,
         "years": f"{years[0]}–{years[1]}",
         "audience": aud.name,
-        "suppression threshold k": str(aud.k),
+        **aud.settings_text(),
         "baseline year": str(baseline_year),
         "latest year": str(latest_year),
         "data snapshot (SHA-256)": snapshot_hash(store),
     }
     member_codes = sorted({m for y in range(years[0], years[1] + 1) for m in reference.members(region, y)})
     work = casework(store, member_codes, years, aud, synthetic=synthetic_casework)
+    budget = (tidy.attrs.get(privacy.PROTECTION) or {}).get("differential_privacy")
+    if budget:
+        settings["differential privacy"] = (f"ε = {budget['epsilon']:g} spent by this release: "
+                                            f"{budget['tables']} tables × ε {budget['epsilon_per_table']:g}")
     if synthetic_casework:
         settings["case records"] = "SYNTHETIC (tipwatch synth): for demonstration only"
     tier_rows, tier_sources = tiers(store, region, years, aud)
+    from tipwatch import legal
+
+    statuses = legal_framework([iso for iso, _ in members], years, aud)
     from tipwatch.indicators import consistency
 
     gaps = consistency.released(store.ibis, aud, countries=member_codes, years=years)
@@ -164,6 +202,7 @@ def build_input(store: Store, region: str, years: tuple[int, int], audience: str
         sources=_sources(store), settings=settings, casework=work,
         casework_synthetic=synthetic_casework, tiers=tier_rows, tier_sources=tier_sources,
         discrepancies=gaps,
+        checklist=list(legal.checklist()), legal=statuses,
     )
 
 
@@ -190,7 +229,8 @@ def write_report(store: Store, region: str, years: tuple[int, int], out_dir: Pat
     inp = build_input(store, region, years, audience)
     for table, what in ((inp.tidy, "the report"), (inp.baseline, "the report's baseline"),
                         (inp.tiers, "the report's tier placements"),
-                        (inp.discrepancies, "the report's cross-source comparisons")):
+                        (inp.discrepancies, "the report's cross-source comparisons"),
+                        (inp.legal, "the report's legal-framework statuses")):
         privacy.require_released(table, what)
     out_dir.mkdir(parents=True, exist_ok=True)
     return render_report(inp, out_dir, formats=formats)

@@ -33,11 +33,21 @@ import vl_convert as vlc
 from tipwatch.report.casework import PARTIAL_MARK, SYNTHETIC_LABEL, WITHIN_YEARS, Casework, num
 from tipwatch.report.figures import Figure, Figures, Placement, Tiers
 from tipwatch.report.fmt import SUPPRESSED, WITHHELD, Formatter, is_percent
+from tipwatch.report.i18n import N_, _, ngettext
 from tipwatch.report.model import IndicatorMeta
 
 FONT = "DejaVu Sans"
 # A4 minus 2 x 18 mm margins is 174 mm, about 650 CSS px: charts are drawn at print size.
 PAGE_WIDTH = 620
+# Plot height of a country profile's trend chart, in px (a profile fits one A4 page).
+PROFILE_CHART_HEIGHT = 64
+#: What a profile's trend chart marks on its axis, for the chart's caption.
+TREND_MARK_NOTE = N_("△ on the axis: figure {withheld}, withheld")
+
+
+def trend_mark_note() -> str:
+    """`TREND_MARK_NOTE` in the report's language."""
+    return _(TREND_MARK_NOTE).format(withheld=WITHHELD)
 # Tableau 10: a categorical palette that stays distinct in print.
 PALETTE = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -384,8 +394,59 @@ def _label(markup: str, description: str) -> str:
     return f'{head} role="img" aria-label="{text}"><title>{text}</title>{rest}'
 
 
+# Hover targets laid over a line's points on the web page: invisible, but big enough to find.
+HOVER_POINT: dict[str, Any] = {"type": "point", "opacity": 0, "size": 110, "filled": True}
+# Encodings a hover target keeps from its line: where the point is, and what it says.
+_HOVER_CHANNELS = ("x", "y", "xOffset", "yOffset", "tooltip")
+
+
+def interactive(spec: Spec) -> Spec:
+    """The spec the web page draws with vega-embed: the static one, with tooltips that work.
+
+    A tooltip on a line mark belongs to the whole path, so Vega would show the first point's
+    figure wherever the line is hovered. Here each line with a tooltip becomes a layer of the
+    line without it and of invisible points that carry it, one per year. The static SVGs (PDF,
+    screen readers) are drawn from the spec as built, which has no such points.
+
+    Args:
+        spec: A Vega-Lite spec as returned by the builders here.
+
+    Returns:
+        A new spec; ``spec`` is left as it was.
+    """
+    return _hover_lines(spec)
+
+
+def _hover_lines(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_hover_lines(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    mark = node.get("mark")
+    kind = mark.get("type") if isinstance(mark, dict) else mark
+    encoding = node.get("encoding")
+    if kind == "line" and isinstance(encoding, dict) and "tooltip" in encoding:
+        line = {key: node[key] for key in ("mark", "encoding", "params") if key in node}
+        line["encoding"] = {k: v for k, v in encoding.items() if k != "tooltip"}
+        points = {"mark": HOVER_POINT,
+                  "encoding": {k: encoding[k] for k in _HOVER_CHANNELS if k in encoding}}
+        # What else the unit holds (its filter, size, data) now applies to both layers.
+        outer = {key: value for key, value in node.items() if key not in line}
+        return {**outer, "layer": [line, points]}
+    # Data rows need no walk; the rest may hold layers, facets or concatenations.
+    return {key: value if key in ("datasets", "data", "config") else _hover_lines(value)
+            for key, value in node.items()}
+
+
 # ---------------------------------------------------------------------------------------------
 # Shared pieces
+
+# What the web page's tooltips say (the static charts ignore them): the year and the figure as
+# the tables print it, under the words a reader would use.
+TIP_YEAR = alt.Tooltip("year:Q", format="d", title="year")
+TIP_FIGURE = alt.Tooltip("label:N", title="figure")
+TIP_INDICATOR = alt.Tooltip("indicator:N", title="indicator")
+TIP_COUNTRY = alt.Tooltip("country:N", title="country")
 
 
 def _config(
@@ -493,19 +554,19 @@ def _trend_phrase(series: Sequence[Figure], fmt: Formatter) -> str:
     numbers = [f for f in series if f.number is not None]
     withheld = [f.year for f in series if f.withheld]
     if not numbers:
-        return f"{WITHHELD} in {fmt.year_list(withheld)}" if withheld else "no figures"
+        if withheld:
+            return _("{withheld} in {years}").format(withheld=WITHHELD, years=fmt.year_list(withheld))
+        return _("no figures")
     first, last = numbers[0], numbers[-1]
     if first is last:
-        phrase = f"{fmt.value(first.number, first.unit)} in {first.year}"  # type: ignore[arg-type]
-    else:
-        phrase = (
-            f"from {fmt.value(first.number, first.unit)} in {first.year} "  # type: ignore[arg-type]
-            f"to {fmt.value(last.number, last.unit)} in {last.year}"  # type: ignore[arg-type]
-        )
-        peak = max(numbers, key=lambda f: (f.number, -f.year))
-        if peak is not first and peak is not last:
-            phrase += f" (highest {fmt.value(peak.number, peak.unit)} in {peak.year})"  # type: ignore[arg-type]
-    return phrase
+        return _("{value} in {year}").format(value=fmt.value(first.number, first.unit), year=first.year)  # type: ignore[arg-type]
+    values = {"first": fmt.value(first.number, first.unit), "first_year": first.year,  # type: ignore[arg-type]
+              "last": fmt.value(last.number, last.unit), "last_year": last.year}  # type: ignore[arg-type]
+    peak = max(numbers, key=lambda f: (f.number, -f.year))
+    if peak is not first and peak is not last:
+        return _("from {first} in {first_year} to {last} in {last_year} (highest {peak} in {peak_year})").format(
+            peak=fmt.value(peak.number, peak.unit), peak_year=peak.year, **values)  # type: ignore[arg-type]
+    return _("from {first} in {first_year} to {last} in {last_year}").format(**values)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -527,8 +588,8 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
     Returns:
         A Vega-Lite spec with its alternative text in ``description``.
     """
-    reported = "members with a number"
-    below = f"members with {WITHHELD}, not added"
+    reported = _("members with a number")
+    below = _("members with {withheld}, not added").format(withheld=WITHHELD)
     rows: list[dict[str, Any]] = []
     for meta in indicators:
         found = [figs.get(figs.region, meta.id, year) for year in figs.years]
@@ -536,14 +597,19 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
         for year, figure, value, dot in zip(figs.years, found, values, _isolated(values),
                                             strict=True):
             # A row for every year, so that a year without a figure breaks the line.
+            coverage = (fmt.coverage(figure.reporting, figure.below_threshold or 0, figure.members)  # type: ignore[arg-type]
+                        if figure is not None and figure.has_coverage else "")
             rows.append({"panel": _panel(meta, indicators), "year": year, "layer": "line", "value": value,
-                         "dot": dot, "label": _tooltip_value(figure, fmt)})
+                         "dot": dot, "label": _tooltip_value(figure, fmt), "indicator": meta.title,
+                         "coverage": coverage})
             if figure is not None and figure.has_coverage:
                 rows.append({"panel": _panel(meta, indicators), "year": year, "layer": "bar", "part": reported,
-                             "members": figure.reporting, "order": 0})
+                             "members": figure.reporting, "order": 0, "indicator": meta.title,
+                             "coverage": coverage})
                 if figure.below_threshold:
                     rows.append({"panel": _panel(meta, indicators), "year": year, "layer": "bar", "part": below,
-                                 "members": figure.below_threshold, "order": 1})
+                                 "members": figure.below_threshold, "order": 1, "indicator": meta.title,
+                                 "coverage": coverage})
     columns = _panel_columns(len(indicators))
     width = (PAGE_WIDTH - 64 * columns) // columns
     x = _year_axis(figs)
@@ -564,6 +630,7 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
             color=alt.Color("part:N", title=None,
                             scale=alt.Scale(domain=[reported, below], range=[LIGHT, "#f4b183"])),
             order=alt.Order("order:Q"),
+            tooltip=[TIP_INDICATOR, TIP_YEAR, alt.Tooltip("coverage:N", title="coverage")],
         )
     )
     line = (
@@ -572,7 +639,8 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
         .mark_line(color=REGION_COLOUR, strokeWidth=2, strokeJoin="round",
                    invalid="break-paths-show-domains")
         .encode(x=x, y=alt.Y("value:Q", title=None, axis=value_axis),
-                tooltip=[alt.Tooltip("year:Q", format="d"), alt.Tooltip("label:N")])
+                tooltip=[TIP_INDICATOR, TIP_YEAR, alt.Tooltip("label:N", title=figs.name(figs.region)),
+                         alt.Tooltip("coverage:N", title="coverage")])
     )
     dots = (
         alt.Chart()
@@ -592,12 +660,11 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
         f"{m.title.lower()} {_trend_phrase(figs.series(figs.region, m.id), fmt)}"
         for m in indicators
     ]
-    description = (
-        f"Line charts of the regional figures of {figs.name(figs.region)}, "
-        f"{fmt.year_range((figs.years[0], figs.years[-1]))}: " + "; ".join(phrases)
-        + f"; bars (right axis) count the members whose figures each year adds up, and those "
-        f"with {WITHHELD}."
-    )
+    description = _(
+        "Line charts of the regional figures of {region}, {years}: {phrases}; bars (right axis) count the "
+        "members whose figures each year adds up, and those with {withheld}."
+    ).format(region=figs.name(figs.region), years=fmt.year_range((figs.years[0], figs.years[-1])),
+             phrases="; ".join(phrases), withheld=WITHHELD)
     return _config(chart, fmt, description, rows)
 
 
@@ -623,20 +690,22 @@ def country_comparison(
             figure = figs.get(iso, meta.id, year)
             value = figure.number if figure else None
             rows.append({"panel": _panel(meta, indicators), "indicator": meta.title,
-                         "country": name, "value": value,
+                         "country": name, "value": value, "year": year,
                          "label": _tooltip_value(figure, fmt), "pos": value or 0})
     names = [name for _, name in figs.members]
     columns = _panel_columns(len(indicators))
     width = (PAGE_WIDTH - 110 - 40 * columns) // columns
     colours = indicator_colours(indicators)
     y = alt.Y("country:N", sort=names, title=None, axis=alt.Axis(labelLimit=100))
+    tooltip = [TIP_COUNTRY, TIP_INDICATOR, TIP_YEAR, TIP_FIGURE]
     bars = alt.Chart().mark_bar(height=9).encode(
         x=alt.X("value:Q", title=None, axis=alt.Axis(format=",~f", tickCount=3)),
         y=y,
         color=alt.Color("indicator:N", scale=colours, legend=None),
+        tooltip=tooltip,
     )
     labels = alt.Chart().mark_text(align="left", dx=3, fontSize=9, color="#333333").encode(
-        x=alt.X("pos:Q"), y=y, text="label:N"
+        x=alt.X("pos:Q"), y=y, text="label:N", tooltip=tooltip,
     )
     chart = (
         _panels(alt.LayerChart(layer=[bars, labels], width=width, height=14 * len(names)),
@@ -649,19 +718,19 @@ def country_comparison(
         numbers = sorted((f for f in figures if f.number is not None),
                          key=lambda f: (-f.number, f.country))  # type: ignore[operator]
         if not numbers:
-            phrases.append(f"{meta.title.lower()}: no member figures")
+            phrases.append(_("{indicator}: no member figures").format(indicator=meta.title.lower()))
             continue
         top, bottom = numbers[0], numbers[-1]
-        phrase = (f"{meta.title.lower()} highest in {figs.name(top.country)} "
-                  f"({fmt.value(top.number, top.unit)})")  # type: ignore[arg-type]
+        phrase = _("{indicator} highest in {country} ({value})").format(
+            indicator=meta.title.lower(), country=figs.name(top.country), value=fmt.value(top.number, top.unit))  # type: ignore[arg-type]
         if bottom is not top:
-            phrase += (f", lowest in {figs.name(bottom.country)} "
-                       f"({fmt.value(bottom.number, bottom.unit)})")  # type: ignore[arg-type]
+            phrase += ", " + _("lowest in {country} ({value})").format(
+                country=figs.name(bottom.country), value=fmt.value(bottom.number, bottom.unit))  # type: ignore[arg-type]
         withheld = [figs.name(f.country) for f in figures if f.withheld]
         if withheld:
-            phrase += f", {WITHHELD} in {', '.join(withheld)}"
+            phrase += ", " + _("{withheld} in {countries}").format(withheld=WITHHELD, countries=", ".join(withheld))
         phrases.append(phrase)
-    description = f"Bar charts comparing members in {year}: " + "; ".join(phrases) + "."
+    description = _("Bar charts comparing members in {year}: {phrases}.").format(year=year, phrases="; ".join(phrases))
     return _config(chart, fmt, description, rows)
 
 
@@ -700,7 +769,7 @@ def country_trend(
                 # Two legend columns: indicator titles are long and the chart is page-wide.
                 color=alt.Color("indicator:N", scale=colours, title=None,
                                 legend=alt.Legend(columns=2, labelLimit=PAGE_WIDTH // 2 - 30)),
-                tooltip=[alt.Tooltip("year:Q", format="d"), "indicator:N", "label:N"])
+                tooltip=[TIP_INDICATOR, TIP_YEAR, TIP_FIGURE])
     )
     dots = (
         alt.Chart()
@@ -712,19 +781,18 @@ def country_trend(
         alt.Chart()
         .transform_filter(alt.datum.withheld)
         .mark_point(shape="triangle-up", filled=False, size=45, strokeWidth=1.5)
-        .encode(x=x, y=alt.datum(0), color=alt.Color("indicator:N", scale=colours, title=None))
+        .encode(x=x, y=alt.datum(0), color=alt.Color("indicator:N", scale=colours, title=None),
+                tooltip=[TIP_INDICATOR, TIP_YEAR, TIP_FIGURE])
     )
+    # Low: the chart shares its member's profile page with the key figures, notes, tier strip
+    # and legal-framework checklist (one profile, one page); the table below has the figures.
+    # What the △ means is said in the figure's caption (`TREND_MARK_NOTE`), not under the plot.
     chart = alt.layer(line, dots, withheld, data=_DATA).properties(
-        width=PAGE_WIDTH - 60, height=150,
-        title=alt.Title(f"△ on the axis: figure {WITHHELD}, withheld", fontSize=9,
-                        fontWeight="normal", color="#555555", anchor="end", orient="bottom"),
-    )
+        width=PAGE_WIDTH - 60, height=PROFILE_CHART_HEIGHT)
     phrases = [f"{m.title.lower()} {_trend_phrase(figs.series(country, m.id), fmt)}"
                for m in indicators]
-    description = (
-        f"Line chart of {figs.name(country)}, "
-        f"{fmt.year_range((figs.years[0], figs.years[-1]))}: " + "; ".join(phrases) + "."
-    )
+    description = _("Line chart of {country}, {years}: {phrases}.").format(
+        country=figs.name(country), years=fmt.year_range((figs.years[0], figs.years[-1])), phrases="; ".join(phrases))
     return _config(chart, fmt, description, rows)
 
 
@@ -758,7 +826,7 @@ def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMet
                 rows.append({
                     "panel": _panel(meta, indicators), "year": year, "country": figs.name(iso),
                     "value": SHARE_CAP if above else value, "line": drawn, "dot": dot,
-                    "above": above, "label": _tooltip_value(figure, fmt),
+                    "above": above, "label": _tooltip_value(figure, fmt), "indicator": meta.title,
                 })
     names = [figs.name(c) for c in countries]
     palette = (PALETTE + PALETTE_EXTRA)[: len(names) - 1] + [REGION_COLOUR]
@@ -775,7 +843,7 @@ def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMet
         .encode(x=x, y=alt.Y("line:Q", title=None, scale=scale, axis=axis), color=colour,
                 strokeWidth=alt.condition(alt.datum.country == figs.name(figs.region),
                                           alt.value(2.6), alt.value(1.2)),
-                tooltip=[alt.Tooltip("year:Q", format="d"), "country:N", "label:N"])
+                tooltip=[TIP_COUNTRY, TIP_INDICATOR, TIP_YEAR, TIP_FIGURE])
     )
     dots = (
         alt.Chart()
@@ -787,7 +855,7 @@ def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMet
         alt.Chart()
         .transform_filter(alt.datum.above)
         .mark_point(shape="triangle-up", filled=True, size=55, color=MARK_COLOUR)
-        .encode(x=x, y=y)
+        .encode(x=x, y=y, tooltip=[TIP_COUNTRY, TIP_INDICATOR, TIP_YEAR, TIP_FIGURE])
     )
     chart = (
         _panels(alt.LayerChart(layer=[lines, dots, above], width=width, height=150),
@@ -797,25 +865,25 @@ def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMet
     for meta in indicators:
         series = figs.series(figs.region, meta.id)
         if any(f.number is not None for f in series):
-            phrases.append(f"{meta.title.lower()} in {figs.name(figs.region)} "
-                           f"{_trend_phrase(series, fmt)}")
+            phrases.append(_("{indicator} in {region} {trend}").format(
+                indicator=meta.title.lower(), region=figs.name(figs.region), trend=_trend_phrase(series, fmt)))
             continue
         numbers = [f for c in countries for f in figs.series(c, meta.id) if f.number is not None]
         if numbers:
             low = min(numbers, key=lambda f: (f.number, f.year))
             high = max(numbers, key=lambda f: (f.number, -f.year))
-            phrases.append(
-                f"{meta.title.lower()} ranged from {fmt.value(low.number, low.unit)} "  # type: ignore[arg-type]
-                f"({figs.name(low.country)}, {low.year}) to "
-                f"{fmt.value(high.number, high.unit)} "  # type: ignore[arg-type]
-                f"({figs.name(high.country)}, {high.year})"
-            )
+            phrases.append(_("{indicator} ranged from {low} ({low_country}, {low_year}) to {high} "
+                             "({high_country}, {high_year})").format(
+                indicator=meta.title.lower(), low=fmt.value(low.number, low.unit),  # type: ignore[arg-type]
+                low_country=figs.name(low.country), low_year=low.year,
+                high=fmt.value(high.number, high.unit),  # type: ignore[arg-type]
+                high_country=figs.name(high.country), high_year=high.year))
         else:
-            phrases.append(f"{meta.title.lower()}: no figures")
+            phrases.append(_("{indicator}: no figures").format(indicator=meta.title.lower()))
     flagged = sum(1 for r in rows if r["above"])
-    tail = (f"; {flagged} value{'s' if flagged != 1 else ''} above 100% drawn at the top edge"
-            if flagged else "")
-    description = "Line charts of percentages by member: " + "; ".join(phrases) + tail + "."
+    tail = ("; " + ngettext("{n} value above 100% drawn at the top edge", "{n} values above 100% drawn at the top edge",
+                            flagged).format(n=flagged) if flagged else "")
+    description = _("Line charts of percentages by member: {phrases}.").format(phrases="; ".join(phrases) + tail)
     return _config(chart, fmt, description, rows)
 
 
@@ -859,12 +927,12 @@ YEAR_BLUES = ["#b9cfe6", "#6f9bc8", "#1f4e79"]
 def _casework_spec(chart: alt.TopLevelMixin, fmt: Formatter, cw: Casework, description: str,
                    rows: list[dict[str, Any]], subject: str) -> Spec:
     if cw.synthetic:
-        description = f"{SYNTHETIC_LABEL}. {description}"
+        description = f"{_(SYNTHETIC_LABEL)}. {description}"
     spec = _config(chart, fmt, description, rows)
     if cw.synthetic:
         spec["title"] = {
-            "text": f"{SYNTHETIC_LABEL} · {subject}",
-            "subtitle": "Synthetic case records (tipwatch synth): no real country",
+            "text": f"{_(SYNTHETIC_LABEL)} · {subject}",
+            "subtitle": _("Synthetic case records (tipwatch synth): no real country"),
             "anchor": "start", "color": MARK_COLOUR, "fontSize": 11, "fontWeight": "bold",
             "subtitleColor": MARK_COLOUR, "subtitleFontSize": 9, "offset": 6,
         }
@@ -901,22 +969,23 @@ def attrition_funnel(cw: Casework, fmt: Formatter, year: int) -> Spec:
     Returns:
         A Vega-Lite spec with its alternative text in ``description``.
     """
-    within = f"within {WITHIN_YEARS} years"
-    stages = ["Investigated", f"Prosecuted {within}", f"Convicted {within}"]
+    stages = [_("Investigated"), _("Prosecuted within {years} years").format(years=WITHIN_YEARS),
+              _("Convicted within {years} years").format(years=WITHIN_YEARS)]
     funnel = cw.funnel(year)
     rows: list[dict[str, Any]] = []
     for r in funnel:
-        label = r["name"] + (" (sum)" if r["region"] else "")
+        label = _("{name} (sum)").format(name=r["name"]) if r["region"] else r["name"]
         shares = [100.0 if r["investigated"] is not None else None,
                   r["prosecuted_share"], r["convicted_share"]]
         for stage, share in zip(stages, shares, strict=True):
-            rows.append({"layer": "bar", "country": label, "stage": stage, "share": share})
+            rows.append({"layer": "bar", "country": label, "stage": stage, "share": share,
+                         "label": fmt.percent(share) if share is not None else SUPPRESSED})
         parts = [f"n={fmt.number(r['investigated'])}" if r["investigated"] is not None
                  else f"n={SUPPRESSED}"]
         parts += [fmt.percent(s) if s is not None else SUPPRESSED for s in shares[1:]]
         rows.append({"layer": "label", "country": label, "text": " · ".join(parts)})
     names = [r["country"] for r in rows if r["layer"] == "label"]
-    region = f"{cw.region} (sum)"
+    region = _("{name} (sum)").format(name=cw.region)
     y = alt.Y("country:N", sort=names, title=None,
               axis=alt.Axis(labelLimit=120, ticks=False, domain=False,
                             labelFontWeight=alt.ExprRef(
@@ -926,12 +995,13 @@ def attrition_funnel(cw: Casework, fmt: Formatter, year: int) -> Spec:
         .transform_filter(alt.datum.layer == "bar")
         .mark_bar(height=11)
         .encode(
-            x=alt.X("share:Q", stack=None, title="% of persons investigated",
+            x=alt.X("share:Q", stack=None, title=_("% of persons investigated"),
                     scale=alt.Scale(domain=[0, 100], nice=False),
                     axis=alt.Axis(values=[0, 25, 50, 75, 100], labelExpr="datum.label + '%'")),
             y=y,
             color=alt.Color("stage:N", title=None, sort=stages,
                             scale=alt.Scale(domain=stages, range=FUNNEL_COLOURS)),
+            tooltip=[TIP_COUNTRY, alt.Tooltip("stage:N", title="stage"), TIP_FIGURE],
         )
     )
     labels = (
@@ -946,24 +1016,27 @@ def attrition_funnel(cw: Casework, fmt: Formatter, year: int) -> Spec:
     phrases = []
     total = next((r for r in funnel if r["region"]), None)
     if total is not None and total["investigated"] is not None:
-        phrases.append(
-            f"{cw.region}, adding up {fmt.number(total['added'])} members: "
-            f"{fmt.number(total['investigated'])} persons investigated, "
-            f"{fmt.percent(total['prosecuted_share'] or 0)} prosecuted and "
-            f"{fmt.percent(total['convicted_share'] or 0)} convicted {within}")
+        phrases.append(_(
+            "{region}, adding up {added} members: {investigated} persons investigated, {prosecuted} prosecuted "
+            "and {convicted} convicted within {years} years").format(
+                region=cw.region, added=fmt.number(total["added"]), investigated=fmt.number(total["investigated"]),
+                prosecuted=fmt.percent(total["prosecuted_share"] or 0),
+                convicted=fmt.percent(total["convicted_share"] or 0), years=WITHIN_YEARS))
     if members:
         high = max(members, key=lambda r: (r["convicted_share"], r["name"]))
         low = min(members, key=lambda r: (r["convicted_share"], r["name"]))
-        phrases.append(f"convicted share highest in {high['name']} "
-                       f"({fmt.percent(high['convicted_share'])}), lowest in {low['name']} "
-                       f"({fmt.percent(low['convicted_share'])})")
+        phrases.append(_("convicted share highest in {high} ({high_share}), lowest in {low} ({low_share})").format(
+            high=high["name"], high_share=fmt.percent(high["convicted_share"]),
+            low=low["name"], low_share=fmt.percent(low["convicted_share"])))
     withheld = [r["name"] for r in funnel if not r["region"]
                 and None in (r["investigated"], r["prosecuted"], r["convicted"])]
     if withheld:
-        phrases.append(f"counts withheld ({SUPPRESSED}) for {', '.join(withheld)}")
-    description = (f"Bar chart of cohort attrition for the persons first investigated in {year}: "
-                   f"the shares prosecuted and convicted {within}. " + "; ".join(phrases) + ".")
-    return _casework_spec(chart, fmt, cw, description, rows, f"Attrition, {year} cohort")
+        phrases.append(_("counts withheld ({suppressed}) for {names}").format(
+            suppressed=SUPPRESSED, names=", ".join(withheld)))
+    description = _("Bar chart of cohort attrition for the persons first investigated in {year}: the shares "
+                    "prosecuted and convicted within {years} years. {phrases}.").format(
+                        year=year, years=WITHIN_YEARS, phrases="; ".join(phrases))
+    return _casework_spec(chart, fmt, cw, description, rows, _("Attrition, {year} cohort").format(year=year))
 
 
 def verdict_durations(cw: Casework, fmt: Formatter) -> Spec:
@@ -988,8 +1061,11 @@ def verdict_durations(cw: Casework, fmt: Formatter) -> Spec:
         values = [num(r["median_days"]) if r is not None and num(r["n"]) is not None else None
                   for r in found]
         for year, r, value, dot in zip(years, found, values, _isolated(values), strict=True):
+            withheld = r is not None and num(r["n"]) is None
             rows.append({"country": cw.name(iso), "year": year, "value": value, "dot": dot,
-                         "withheld": r is not None and num(r["n"]) is None})
+                         "withheld": withheld,
+                         "label": (SUPPRESSED if withheld else "–" if value is None
+                                   else _("{days} days").format(days=fmt.number(value, decimals=1)))})
         shown = [(v, y) for v, y in zip(values, years, strict=True) if v is not None]
         if shown:
             latest.append((shown[-1][0], cw.name(iso), shown[-1][1]))
@@ -1001,28 +1077,32 @@ def verdict_durations(cw: Casework, fmt: Formatter) -> Spec:
     line = (
         alt.Chart()
         .mark_line(strokeWidth=1.6, strokeJoin="round", invalid="break-paths-show-domains")
-        .encode(x=x, y=alt.Y("value:Q", title="median days",
-                             axis=alt.Axis(format=",~f", tickCount=5)), color=colour)
+        .encode(x=x, y=alt.Y("value:Q", title=_("median days"),
+                             axis=alt.Axis(format=",~f", tickCount=5)), color=colour,
+                tooltip=[TIP_COUNTRY, TIP_YEAR, alt.Tooltip("label:N", title="median")])
     )
     dots = (alt.Chart().transform_filter(alt.datum.dot)
             .mark_point(filled=True, size=24, opacity=1)
             .encode(x=x, y=alt.Y("value:Q"), color=colour))
     withheld = (alt.Chart().transform_filter(alt.datum.withheld)
                 .mark_point(shape="triangle-up", filled=False, size=40, strokeWidth=1.3)
-                .encode(x=x, y=alt.datum(0), color=colour))
+                .encode(x=x, y=alt.datum(0), color=colour,
+                        tooltip=[TIP_COUNTRY, TIP_YEAR, alt.Tooltip("label:N", title="median")]))
     chart = alt.layer(line, dots, withheld, data=_DATA).properties(
         width=PAGE_WIDTH - 70, height=170,
-        title=alt.Title(f"△ on the axis: median withheld ({SUPPRESSED})", fontSize=9,
+        title=alt.Title(_("△ on the axis: median withheld ({suppressed})").format(suppressed=SUPPRESSED), fontSize=9,
                         fontWeight="normal", color="#555555", anchor="end", orient="bottom"),
     )
     period = fmt.year_range((years[0], years[-1])) if years else ""
-    description = f"Line chart of the median days from investigation to verdict by member, {period}"
+    description = _("Line chart of the median days from investigation to verdict by member, {period}").format(
+        period=period)
     if latest:
         low, high = min(latest), max(latest)
-        description += (f"; latest medians from {fmt.number(low[0], decimals=1)} days "
-                        f"({low[1]}, {low[2]}) to {fmt.number(high[0], decimals=1)} days "
-                        f"({high[1]}, {high[2]})")
-    return _casework_spec(chart, fmt, cw, description + ".", rows, "Time to verdict")
+        description += "; " + _("latest medians from {low} days ({low_country}, {low_year}) to {high} days "
+                                "({high_country}, {high_year})").format(
+            low=fmt.number(low[0], decimals=1), low_country=low[1], low_year=low[2],
+            high=fmt.number(high[0], decimals=1), high_country=high[1], high_year=high[2])
+    return _casework_spec(chart, fmt, cw, description + ".", rows, _("Time to verdict"))
 
 
 def sentence_ranges(cw: Casework, fmt: Formatter) -> Spec:
@@ -1048,32 +1128,37 @@ def sentence_ranges(cw: Casework, fmt: Formatter) -> Spec:
                 continue
             rows.append({"country": cw.name(iso), "year": str(year), "median": median,
                          "q1": q1 if q1 is not None else median,
-                         "q3": q3 if q3 is not None else median})
+                         "q3": q3 if q3 is not None else median,
+                         "label": _("median {median} months, quartiles {q1}–{q3}").format(
+                             median=fmt.number(median, decimals=1),
+                             q1=fmt.number(q1 if q1 is not None else median, decimals=1),
+                             q3=fmt.number(q3 if q3 is not None else median, decimals=1))})
     names = [cw.name(c) for c in countries]
     labels = [str(y) for y in years]
     y = alt.Y("country:N", sort=names, title=None, axis=alt.Axis(labelLimit=110, ticks=False))
     offset = alt.YOffset("year:N", sort=labels, scale=alt.Scale(domain=labels, paddingInner=0.2))
     colour = alt.Color("year:N", title=None, sort=labels,
                        scale=alt.Scale(domain=labels, range=YEAR_BLUES[-len(labels):]))
-    x = alt.X("q1:Q", title="months of prison (quartiles and median)",
+    x = alt.X("q1:Q", title=_("months of prison (quartiles and median)"),
               axis=alt.Axis(format=",~f", tickCount=6))
+    tooltip = [TIP_COUNTRY, alt.Tooltip("year:N", title="year"), alt.Tooltip("label:N", title="prison sentences")]
     ranges = alt.Chart().mark_rule(strokeWidth=2.2).encode(x=x, x2="q3:Q", y=y, yOffset=offset,
-                                                           color=colour)
+                                                           color=colour, tooltip=tooltip)
     medians = (alt.Chart().mark_point(filled=True, size=26, opacity=1, shape="diamond")
-               .encode(x=alt.X("median:Q"), y=y, yOffset=offset, color=colour))
+               .encode(x=alt.X("median:Q"), y=y, yOffset=offset, color=colour, tooltip=tooltip))
     chart = alt.layer(ranges, medians, data=_DATA).properties(
         width=PAGE_WIDTH - 130, height=alt.Step(6))
     last = [r for r in rows if years and r["year"] == str(years[-1])]
-    description = (f"Range chart of the prison sentences by member, "
-                   f"{fmt.year_list(years) if years else 'no years'}: a bar from the first to "
-                   "the third quartile, a diamond at the median")
+    description = _("Range chart of the prison sentences by member, {years}: a bar from the first to the third "
+                    "quartile, a diamond at the median").format(years=fmt.year_list(years) if years else _("no years"))
     if last:
         low = min(last, key=lambda r: (r["median"], r["country"]))
         high = max(last, key=lambda r: (r["median"], r["country"]))
-        description += (f"; in {years[-1]} medians from {fmt.number(low['median'], decimals=1)} "
-                        f"months ({low['country']}) to {fmt.number(high['median'], decimals=1)} "
-                        f"months ({high['country']})")
-    return _casework_spec(chart, fmt, cw, description + ".", rows, "Sentences")
+        description += "; " + _("in {year} medians from {low} months ({low_country}) to {high} months "
+                                "({high_country})").format(
+            year=years[-1], low=fmt.number(low["median"], decimals=1), low_country=low["country"],
+            high=fmt.number(high["median"], decimals=1), high_country=high["country"])
+    return _casework_spec(chart, fmt, cw, description + ".", rows, _("Sentences"))
 
 
 def witness_trends(cw: Casework, fmt: Formatter) -> Spec:
@@ -1091,20 +1176,22 @@ def witness_trends(cw: Casework, fmt: Formatter) -> Spec:
     """
     years = cw.years("witnesses")
     panels = {
-        "Identified and testified": ("identified", "testified"),
-        "Protected and compensated": ("protected", "compensated"),
-        "Testified ÷ identified (%)": ("testified_share",),
+        _("Identified and testified"): ("identified", "testified"),
+        _("Protected and compensated"): ("protected", "compensated"),
+        _("Testified ÷ identified (%)"): ("testified_share",),
     }
-    series = {"identified": "Identified", "testified": "Testified", "protected": "Protected",
-              "compensated": "Compensated", "testified_share": "Testified ÷ identified"}
+    series = {"identified": _("Identified"), "testified": _("Testified"), "protected": _("Protected"),
+              "compensated": _("Compensated"), "testified_share": _("Testified ÷ identified")}
     sums = {year: cw.witness_sums(year) for year in years}
     rows: list[dict[str, Any]] = []
     for panel, columns in panels.items():
         for column in columns:
             values = [sums[year][column].value for year in years]
+            text = fmt.percent if column == "testified_share" else fmt.number
             for year, value, dot in zip(years, values, _isolated(values), strict=True):
                 rows.append({"panel": panel, "series": series[column], "year": year,
-                             "value": value, "dot": dot})
+                             "value": value, "dot": dot,
+                             "label": "–" if value is None else text(value)})
     x = _casework_year_axis(years, max_ticks=6, font_size=8)
     colour = alt.Color("series:N", title=None, sort=list(series.values()),
                        scale=alt.Scale(domain=list(series.values()),
@@ -1112,7 +1199,8 @@ def witness_trends(cw: Casework, fmt: Formatter) -> Spec:
                                               PALETTE[2]]))
     y = alt.Y("value:Q", title=None, axis=alt.Axis(format=",~f", tickCount=4))
     line = (alt.Chart().mark_line(strokeWidth=1.8, invalid="break-paths-show-domains")
-            .encode(x=x, y=y, color=colour))
+            .encode(x=x, y=y, color=colour,
+                    tooltip=[alt.Tooltip("series:N", title="victims"), TIP_YEAR, TIP_FIGURE]))
     dots = (alt.Chart().transform_filter(alt.datum.dot).mark_point(filled=True, size=22, opacity=1)
             .encode(x=x, y=y, color=colour))
     width = (PAGE_WIDTH - 3 * 50) // 3
@@ -1130,11 +1218,12 @@ def witness_trends(cw: Casework, fmt: Formatter) -> Spec:
         if values:
             text = fmt.percent if column == "testified_share" else fmt.number
             first, last = values[0], values[-1]
-            phrases.append(f"{series[column].lower()} {text(first[0])} in {first[1]}, "
-                           f"{text(last[0])} in {last[1]}")
-    description = (f"Line charts of victims as witnesses in {cw.region}, {period}, members' "
-                   "released figures added up: " + "; ".join(phrases) + ".")
-    return _casework_spec(chart, fmt, cw, description, rows, "Victims as witnesses")
+            phrases.append(_("{series} {first} in {first_year}, {last} in {last_year}").format(
+                series=series[column].lower(), first=text(first[0]), first_year=first[1],
+                last=text(last[0]), last_year=last[1]))
+    description = _("Line charts of victims as witnesses in {region}, {period}, members' released figures "
+                    "added up: {phrases}.").format(region=cw.region, period=period, phrases="; ".join(phrases))
+    return _casework_spec(chart, fmt, cw, description, rows, _("Victims as witnesses"))
 
 
 def cooperation_heatmap(cw: Casework, fmt: Formatter) -> Spec:
@@ -1156,38 +1245,42 @@ def cooperation_heatmap(cw: Casework, fmt: Formatter) -> Spec:
     for (a, b), total in sorted(pairs.items()):
         label = (SUPPRESSED if total.value is None
                  else fmt.number(total.value) + (PARTIAL_MARK if total.withheld else ""))
-        rows.append({"from": cw.name(a), "to": b, "value": total.value, "label": label})
+        rows.append({"from": cw.name(a), "to": b, "value": total.value, "label": label,
+                     "to_name": cw.name(b)})
     top = max((r["value"] for r in rows if r["value"] is not None), default=1) or 1
     for r in rows:
         r["dark"] = r["value"] is not None and r["value"] > top / 2
     names = [cw.name(c) for c in requesting]
     outside = [c for c in requested if c not in dict(cw.inp.members)]
-    x = alt.X("to:N", sort=requested, title="Requested country",
+    x = alt.X("to:N", sort=requested, title=_("Requested country"),
               axis=alt.Axis(orient="top", labelAngle=0, ticks=False, domain=False, labelFontSize=9,
                             labelColor=alt.ExprRef(
                                 f"indexof({json.dumps(outside)}, datum.value) >= 0 "
                                 f"? '{GREY}' : '#333333'")))
-    y = alt.Y("from:N", sort=names, title="Requesting member",
+    y = alt.Y("from:N", sort=names, title=_("Requesting member"),
               axis=alt.Axis(ticks=False, domain=False, labelLimit=110))
+    tooltip = [alt.Tooltip("from:N", title="requesting member"),
+               alt.Tooltip("to_name:N", title="requested country"),
+               alt.Tooltip("label:N", title="requests sent")]
     cells = (
         alt.Chart()
         .transform_filter("datum.value !== null")
         .mark_rect(stroke="#ffffff", strokeWidth=1)
         # No colour legend: every cell prints its number (and WeasyPrint drops SVG gradients).
-        .encode(x=x, y=y, color=alt.Color(
-            "value:Q", title="Requests sent", legend=None,
+        .encode(x=x, y=y, tooltip=tooltip, color=alt.Color(
+            "value:Q", title=_("Requests sent"), legend=None,
             scale=alt.Scale(range=["#e8eef5", "#1f4e79"], domainMin=0)))
     )
     withheld = (
         alt.Chart()
         .transform_filter("datum.value === null")
         .mark_rect(stroke="#ffffff", strokeWidth=1, color="#eceff2")
-        .encode(x=x, y=y)
+        .encode(x=x, y=y, tooltip=tooltip)
     )
     text = (
         alt.Chart()
         .mark_text(fontSize=8)
-        .encode(x=x, y=y, text="label:N",
+        .encode(x=x, y=y, text="label:N", tooltip=tooltip,
                 color=alt.condition(alt.datum.dark, alt.value("#ffffff"), alt.value("#333333")))
     )
     chart = alt.layer(withheld, cells, text, data=_DATA).properties(
@@ -1196,44 +1289,58 @@ def cooperation_heatmap(cw: Casework, fmt: Formatter) -> Spec:
     )
     shown = sorted((r for r in rows if r["value"] is not None),
                    key=lambda r: (-r["value"], r["from"], r["to"]))
-    phrases = [f"{len(names)} requesting members, {len(requested)} requested countries"]
+    phrases = [_("{requesting} requesting members, {requested} requested countries").format(
+        requesting=len(names), requested=len(requested))]
     if shown:
-        phrases.append("most requests: " + ", ".join(
-            f"{r['from']} to {cw.name(r['to'])} ({r['label']})" for r in shown[:3]))
+        phrases.append(_("most requests: {pairs}").format(pairs=", ".join(
+            _("{sender} to {receiver} ({label})").format(sender=r["from"], receiver=cw.name(r["to"]), label=r["label"])
+            for r in shown[:3])))
     partial = sum(1 for p in pairs.values() if p.withheld)
     if partial:
-        phrases.append(f"{partial} pairs with some counts withheld ({SUPPRESSED} or {PARTIAL_MARK})")
-    description = ("Heatmap of cooperation requests sent, all types: " + "; ".join(phrases)
-                   + ".")
-    return _casework_spec(chart, fmt, cw, description, rows, "Cooperation requests")
+        phrases.append(_("{n} pairs with some counts withheld ({suppressed} or {partial})").format(
+            n=partial, suppressed=SUPPRESSED, partial=PARTIAL_MARK))
+    description = _("Heatmap of cooperation requests sent, all types: {phrases}.").format(phrases="; ".join(phrases))
+    return _casework_spec(chart, fmt, cw, description, rows, _("Cooperation requests"))
 
 
 # ---------------------------------------------------------------------------------------------
 # External assessments (country profiles)
 
-# Where each rank sits on the tier axis, best at the top (`reference/data/assessments/us_tip_tier.yaml`).
-TIER_TICKS = {1.0: "Tier 1", 2.0: "Tier 2", 2.5: "Watch List", 3.0: "Tier 3"}
 TIER_COLOUR = "#1f4e79"
+# A tier strip's cell fill and text colour by tier code, light (Tier 1) to dark (Tier 3), as the
+# tiers' ranks order them; the codes are those the profile's tier table prints.
+TIER_NOT_RANKED = "n.r."
+TIER_CELLS = {
+    "1": ("#dbe7f3", "#1d232a"),
+    "2": ("#9ecae1", "#1d232a"),
+    "2WL": ("#4a90c2", "#ffffff"),
+    "3": (TIER_COLOUR, "#ffffff"),
+    "special": ("#eeeeee", "#1d232a"),
+    TIER_NOT_RANKED: ("#eeeeee", "#1d232a"),
+}
 
 
 def _tier_runs(series: Sequence[Placement], fmt: Formatter) -> list[str]:
     """"Tier 2 in 2003–2005", "Tier 2 Watch List in 2006", …: consecutive years with one placement."""
     runs: list[tuple[str, list[int]]] = []
     for p in series:
-        what = p.label if p.tier else "not ranked"
+        what = _(p.label) if p.tier else _("not ranked")
         if runs and runs[-1][0] == what and runs[-1][1][-1] == p.year - 1:
             runs[-1][1].append(p.year)
         else:
             runs.append((what, [p.year]))
-    return [f"{what} in {fmt.year_range((years[0], years[-1]))}" for what, years in runs]
+    return [_("{tier} in {years}").format(tier=what, years=fmt.year_range((years[0], years[-1])))
+            for what, years in runs]
 
 
 def tier_history(tiers: Tiers, fmt: Formatter, country: str, name: str) -> Spec:
-    """A member's US TIP Report tier by report year: a step line, Tier 1 at the top.
+    """A member's US TIP Report tier by report year: a strip of one cell a year, its code printed.
 
-    The Watch List sits between Tier 2 and Tier 3 (rank 2.5). A year the report did not rank the
-    member, or ranked it a special case, leaves a gap; the report years the placements do not
-    cover have no mark at all. The x axis spans the report's years, as the profile's trend chart.
+    A strip rather than a step line keeps a country profile on one page: it is a fifth of the
+    height and still reads at a glance. Cells darken from Tier 1 to Tier 3 (the Watch List sits
+    between Tier 2 and Tier 3); a year the report did not rank the member, or ranked it a special
+    case, is a pale cell marked ``n.r.`` or ``special``; the report years the placements do not
+    cover have no cell at all. The x axis spans the report's years, as the profile's trend chart.
 
     Args:
         tiers: The released placements.
@@ -1245,36 +1352,33 @@ def tier_history(tiers: Tiers, fmt: Formatter, country: str, name: str) -> Spec:
         A Vega-Lite spec with its alternative text in ``description``.
     """
     series = tiers.series(country)
-    rows = [{"year": p.year, "rank": p.rank, "tier": p.label if p.tier else "not ranked"} for p in series]
+    rows = []
+    for p in series:
+        code = p.tier or TIER_NOT_RANKED
+        fill, ink = TIER_CELLS.get(code, TIER_CELLS[TIER_NOT_RANKED])
+        # A cell is 0.9 of a year wide, centred on it, so neighbouring years stay apart.
+        rows.append({"year": p.year, "start": p.year - 0.45, "end": p.year + 0.45, "code": code,
+                     "tier": _(p.label) if p.tier else _("not ranked"), "fill": fill, "ink": ink})
     x = _casework_year_axis(tiers.years, max_ticks=20)
-    y = alt.Y("rank:Q", title=None,
-              # A quarter tier of room above Tier 1 and below Tier 3, so no point sits on an axis.
-              scale=alt.Scale(domain=[0.75, 3.25], reverse=True, nice=False, zero=False),
-              axis=alt.Axis(values=list(TIER_TICKS), grid=True, labelExpr=" : ".join(
-                  [f"datum.value == {rank} ? '{label}'" for rank, label in list(TIER_TICKS.items())[:-1]]
-                  + [f"'{list(TIER_TICKS.values())[-1]}'"])))
-    line = (
+    year = x.to_dict()  # the cells' edges take the year axis's scale and ticks
+    tooltip = [alt.Tooltip("year:Q", format="d", title="report year"), alt.Tooltip("tier:N", title="tier")]
+    cells = (
         alt.Chart()
-        .mark_line(interpolate="step", strokeWidth=2, color=TIER_COLOUR, invalid="break-paths-show-domains")
-        .encode(x=x, y=y)
+        .mark_rect(stroke="#ffffff", strokeWidth=0.5)
+        .encode(x=alt.X("start:Q", scale=year["scale"], axis=year["axis"], title=None), x2="end:Q",
+                color=alt.Color("fill:N", scale=None), tooltip=tooltip)
     )
-    points = (
+    codes = (
         alt.Chart()
-        .transform_filter("datum.rank !== null")
-        .mark_point(filled=True, size=36, opacity=1, color=TIER_COLOUR)
-        .encode(x=x, y=y, tooltip=[alt.Tooltip("year:Q", format="d", title="report year"),
-                                   alt.Tooltip("tier:N", title="tier")])
+        .mark_text(fontSize=9, fontWeight="bold", baseline="middle")
+        .encode(x=x, text="code:N", color=alt.Color("ink:N", scale=None))
     )
-    chart = alt.layer(line, points, data=_DATA).properties(
-        width=PAGE_WIDTH - 90, height=90,
-        title=alt.Title("TIP Report year; a gap: not ranked that year", fontSize=9,
-                        fontWeight="normal", color="#555555", anchor="end", orient="bottom"),
-    )
+    # The codes are explained by the legend of the table printed with the strip.
+    chart = alt.layer(cells, codes, data=_DATA).properties(width=PAGE_WIDTH - 60, height=18)
     phrases = _tier_runs(series, fmt)
     uncovered = [y for y in tiers.years if y not in tiers.covered]
     if uncovered:
-        phrases.append(f"no placement held for {fmt.year_list(uncovered)}")
-    description = (f"Step chart of {name}'s US TIP Report tier by report year, "
-                   f"{fmt.year_range((tiers.years[0], tiers.years[-1]))}, Tier 1 at the top: "
-                   + "; ".join(phrases) + ".")
+        phrases.append(_("no placement held for {years}").format(years=fmt.year_list(uncovered)))
+    description = _("Strip of {name}'s US TIP Report tier by report year, {years}, one cell a year: {phrases}.").format(
+        name=name, years=fmt.year_range((tiers.years[0], tiers.years[-1])), phrases="; ".join(phrases))
     return _config(chart, fmt, description, rows)

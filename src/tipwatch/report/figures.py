@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from tipwatch.report.fmt import is_percent
+from tipwatch.report.i18n import _
 from tipwatch.report.model import IndicatorMeta, ReportInput
 
 BELOW_THRESHOLD = "below_threshold"
@@ -147,8 +148,10 @@ class Figures:
                 continue
             # Categories in code order, "other" last: the order a reader expects.
             for category in sorted(parts[dimension], key=lambda c: (c == "other", c)):
+                # The category's words are a message (`localise.data_messages`, codelists/form.csv).
                 sub = replace(meta, id=f"{meta.id}:{category}",
-                              title=f"{meta.title}: {category.replace('_', ' ')}")
+                              title=_("{indicator}: {category}").format(
+                                  indicator=meta.title, category=_(category.replace("_", " "))))
                 self.meta[sub.id] = sub
                 shown.append(sub)
                 for row in parts[dimension][category]:

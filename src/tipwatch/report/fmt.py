@@ -15,6 +15,8 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
 
+from tipwatch.report.i18n import _
+
 # GLOTIP prints counts below five as "<5"; the report prints them exactly so, never as a number.
 WITHHELD = "<5"
 # En dash: the conventional mark for "no figure" in statistical tables.
@@ -158,10 +160,12 @@ class Formatter:
         Returns:
             E.g. ``"8 of 10 members reported; 1 reported <5, not added"``.
         """
-        text = f"{self.number(reporting)} of {self.number(members)} members reported"
         if below:
-            text += f"; {self.number(below)} reported {WITHHELD}, not added"
-        return text
+            return _("{reporting} of {members} members reported; {below} reported {withheld}, not added").format(
+                reporting=self.number(reporting), members=self.number(members), below=self.number(below),
+                withheld=WITHHELD)
+        return _("{reporting} of {members} members reported").format(
+            reporting=self.number(reporting), members=self.number(members))
 
     def coverage_short(self, reporting: int, below: int, members: int) -> str:
         """The compact form of `coverage` for crowded tables, e.g. ``"8/10 · 1 <5"``.
@@ -178,6 +182,17 @@ class Formatter:
         if below:
             text += f" · {self.number(below)} {WITHHELD}"
         return text
+
+    def unit(self, unit: str) -> str:
+        """An indicator's unit as printed, e.g. ``"persons"`` (the unit's message in the report's language).
+
+        Args:
+            unit: The unit, as in `reference/data/indicators.yaml`.
+
+        Returns:
+            The unit in the current language.
+        """
+        return _(unit) if unit else unit
 
     def d3_number_locale(self) -> dict[str, object]:
         """The locale's number symbols in d3-format's shape, so chart axes match the tables.

@@ -32,6 +32,7 @@ LANGUAGES = {"en": "English", "id": "Bahasa Indonesia"}
 _ENGLISH = gettext.NullTranslations()
 _current: contextvars.ContextVar[gettext.NullTranslations | None] = contextvars.ContextVar(
     "tipwatch_report_translation", default=None)
+_language: contextvars.ContextVar[str] = contextvars.ContextVar("tipwatch_report_language", default="en")
 
 
 def check(lang: str) -> str:
@@ -95,10 +96,17 @@ def translation(lang: str) -> gettext.NullTranslations:
 def use(lang: str) -> Iterator[gettext.NullTranslations]:
     """Translate with ``lang``'s catalogue inside the block."""
     token = _current.set(translation(lang))
+    named = _language.set(lang)
     try:
         yield _current.get() or _ENGLISH
     finally:
+        _language.reset(named)
         _current.reset(token)
+
+
+def current() -> str:
+    """The language `use` made current (``en`` outside any `use` block)."""
+    return _language.get()
 
 
 def _(message: str) -> str:
@@ -111,9 +119,25 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return (_current.get() or _ENGLISH).ngettext(singular, plural, n)
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it (a constant, translated where printed)."""
+    return message
+
+
 def install(env) -> None:
     """Give a Jinja2 environment (with the ``jinja2.ext.i18n`` extension) the current catalogue."""
     env.install_gettext_callables(_, ngettext, newstyle=True)
 
 
-__all__ = ["LANGUAGES", "check", "install", "ngettext", "translation", "use", "_"]
+def language(locale: str) -> str:
+    """The report language of a Babel locale (``id_ID`` → ``id``).
+
+    Raises:
+        InputError: Not a language of the report.
+    """
+    from babel import Locale
+
+    return check(Locale.parse(locale).language)
+
+
+__all__ = ["LANGUAGES", "N_", "check", "current", "install", "language", "ngettext", "translation", "use", "_"]

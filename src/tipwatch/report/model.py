@@ -11,6 +11,8 @@ from datetime import date
 
 import pandas as pd
 
+from tipwatch.legal import Item
+
 
 @dataclass(frozen=True)
 class IndicatorMeta:
@@ -106,6 +108,16 @@ class ReportInput:
     discrepancies: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         {c: [] for c in ("comparison", "country", "year", "indicator_a", "source_a", "value_a",
                          "indicator_b", "source_b", "value_b", "ratio")}))
+    #: The legal-framework checklist items (`tipwatch.legal.checklist`), by component; empty when
+    #: the report is made without a checklist (its chapters then have no checklist section).
+    checklist: list[Item] = field(default_factory=list)
+    #: Released statuses of the members on each checklist item in force on 31 December of the last
+    #: year (`tipwatch.legal.table`, columns ``country``, ``item``, ``component``, ``status`` —
+    #: yes/partial/no/unknown —, ``since``, ``law``, ``source``, ``note``), plus ``value`` (NaN) and
+    #: ``unit`` (``status``): assessments of laws, not counts, which the privacy layer passes whole.
+    legal: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {c: [] for c in ("country", "item", "component", "status", "since", "law", "source", "note",
+                         "value", "unit")}))
 
 
 #: What ``ReportInput.casework`` holds: analyses only case records allow (released, wide tables;

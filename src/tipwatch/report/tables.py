@@ -21,42 +21,50 @@ from tipwatch.report.figures import (
     Tiers,
 )
 from tipwatch.report.fmt import Formatter, is_percent
+from tipwatch.report.i18n import N_, _
 from tipwatch.report.model import IndicatorMeta
 
+# The English texts below are catalogue messages (N_), translated where they are printed.
 # Short names of anomaly flags, for the country profiles' status notes.
-FLAG_LABELS: dict[str, str] = {"ratio_above_100": "period ratio above 100%"}
+FLAG_LABELS: dict[str, str] = {"ratio_above_100": N_("period ratio above 100%")}
 # The mark printed after a flagged figure, when not `fmt.FLAG_MARK`.
 FLAG_MARKS: dict[str, str] = {"incomplete_cohort": "†"}
 # What each anomaly flag means, printed as the footnote of every table that shows the flag.
 FLAG_NOTES: dict[str, str] = {
-    "ratio_above_100": (
+    "ratio_above_100": N_(
         "Period ratio above 100%: more persons were convicted than prosecuted in the same year. "
         "Convictions may follow prosecutions begun in earlier years, or the two figures may be "
         "counted differently (UNODC's GLOTIP shows Indonesia 2017: 330 convicted, 25 prosecuted). "
         "Read it as an anomaly, not as a conviction rate."
     ),
-    "incomplete_cohort": (
+    "incomplete_cohort": N_(
         "Incomplete cohort: its follow-up window is not wholly inside the period the case records "
         "cover (right-censored when it runs past the last year), so more of its persons may yet "
         "be prosecuted or convicted. Not a final figure; left out of the funnel."
     ),
 }
 
+# Legend entries: symbol and meaning, ``{withheld}`` standing for `fmt.WITHHELD` (see `legend_entry`).
 LEGEND_WITHHELD = (
     F.WITHHELD,
-    "figure below 5, withheld by the source; never added to a regional figure",
+    N_("figure below 5, withheld by the source; never added to a regional figure"),
 )
-LEGEND_MISSING = (F.MISSING, "no figure")
-LEGEND_SUPPRESSED = (F.SUPPRESSED, "withheld for this audience by disclosure control")
+LEGEND_MISSING = (F.MISSING, N_("no figure"))
+LEGEND_SUPPRESSED = (F.SUPPRESSED, N_("withheld for this audience by disclosure control"))
 LEGEND_INCOMPLETE = (
     F.INCOMPLETE,
-    f"incomplete: some of the source figures it is made of were {F.WITHHELD}, so it is not given",
+    N_("incomplete: some of the source figures it is made of were {withheld}, so it is not given"),
 )
 LEGEND_COVERAGE = (
-    f"n/N · k {F.WITHHELD}",
-    f"coverage: n of the region's N members reported a number, which is added; k reported "
-    f"{F.WITHHELD}, not added",
+    N_("n/N · k {withheld}"),
+    N_("coverage: n of the region's N members reported a number, which is added; k reported "
+       "{withheld}, not added"),
 )
+
+
+def legend_entry(entry: tuple[str, str]) -> tuple[str, str]:
+    """A legend entry of this module in the report's language, ``{withheld}`` filled in."""
+    return tuple(_(text).format(withheld=F.WITHHELD) for text in entry)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -157,18 +165,18 @@ class Table:
         kinds = {c.kind for c in cells}
         entries: list[tuple[str, str]] = []
         if "withheld" in kinds:
-            entries.append(LEGEND_WITHHELD)
+            entries.append(legend_entry(LEGEND_WITHHELD))
         if "missing" in kinds:
-            entries.append(LEGEND_MISSING)
+            entries.append(legend_entry(LEGEND_MISSING))
         if "suppressed" in kinds:
-            entries.append(LEGEND_SUPPRESSED)
+            entries.append(legend_entry(LEGEND_SUPPRESSED))
         if "incomplete" in kinds:
-            entries.append(LEGEND_INCOMPLETE)
+            entries.append(legend_entry(LEGEND_INCOMPLETE))
         if any(c.note and c.kind != "text" for c in cells):
-            entries.append(self.note_legend or LEGEND_COVERAGE)
+            entries.append(self.note_legend or legend_entry(LEGEND_COVERAGE))
         for flag in sorted({c.flag for c in cells if c.flag}):
             entries.append((FLAG_MARKS.get(flag, F.FLAG_MARK),
-                            FLAG_NOTES.get(flag, flag.replace("_", " "))))
+                            _(FLAG_NOTES[flag]) if flag in FLAG_NOTES else flag.replace("_", " ")))
         return entries + list(self.legend_extra)
 
 
@@ -226,7 +234,7 @@ def _drop_empty_years(
     empty = [int(r.key) for r in rows if r not in kept]
     if not empty or not kept:
         return rows, ""
-    return kept, f"No figures for {fmt.year_list(empty)}."
+    return kept, _("No figures for {years}.").format(years=fmt.year_list(empty))
 
 
 def _any_withheld(figs: Figures, indicators: Sequence[IndicatorMeta]) -> Callable[[int], bool]:
@@ -258,9 +266,10 @@ def regional_by_year(figs: Figures, fmt: Formatter, indicators: Sequence[Indicat
     ], fmt, _any_withheld(figs, indicators))
     return Table(
         id="t-regional-" + "-".join(m.id for m in indicators),
-        caption=f"{figs.name(figs.region)}: regional figures by year, with coverage"
-        + (" (%)" if all(is_percent(m.unit) for m in indicators) else ""),
-        columns=["Year", *(m.title for m in indicators)],
+        caption=(_("{region}: regional figures by year, with coverage (%)")
+                 if all(is_percent(m.unit) for m in indicators)
+                 else _("{region}: regional figures by year, with coverage")).format(region=figs.name(figs.region)),
+        columns=[_("Year"), *(m.title for m in indicators)],
         rows=rows,
         note=note,
     )
@@ -290,8 +299,9 @@ def regional_indicator(figs: Figures, fmt: Formatter, indicator: IndicatorMeta) 
     rows, note = _drop_empty_years(rows, fmt, _any_withheld(figs, [indicator]))
     return Table(
         id=f"t-regional-{indicator.id}",
-        caption=f"{indicator.title}, {figs.name(figs.region)} ({indicator.unit})",
-        columns=["Year", "Regional figure", "Coverage"],
+        caption=_("{indicator}, {region} ({unit})").format(
+            indicator=indicator.title, region=figs.name(figs.region), unit=fmt.unit(indicator.unit)),
+        columns=[_("Year"), _("Regional figure"), _("Coverage")],
         rows=rows,
         note=note,
     )
@@ -319,7 +329,7 @@ def country_by_year(
     return Table(
         id=id,
         caption=figs.name(country),
-        columns=["Year", *(m.title for m in indicators)],
+        columns=[_("Year"), *(m.title for m in indicators)],
         rows=rows,
         size="small" if len(indicators) <= 3 else "",
         note=note,
@@ -354,8 +364,8 @@ def countries_in_year(
     )
     return Table(
         id=f"t-countries-{year}",
-        caption=f"Members compared, {year}",
-        columns=["Member", *(m.title for m in indicators)],
+        caption=_("Members compared, {year}").format(year=year),
+        columns=[_("Member"), *(m.title for m in indicators)],
         rows=rows,
     )
 
@@ -378,8 +388,8 @@ def years_by_country(figs: Figures, fmt: Formatter, indicator: IndicatorMeta) ->
     ], fmt)
     return Table(
         id=f"t-countries-{indicator.id}",
-        caption=f"{indicator.title} by member ({indicator.unit})",
-        columns=["Year", *(figs.name(c) for c in countries)],
+        caption=_("{indicator} by member ({unit})").format(indicator=indicator.title, unit=fmt.unit(indicator.unit)),
+        columns=[_("Year"), *(figs.name(c) for c in countries)],
         rows=rows,
         note=note,
     )
@@ -419,7 +429,7 @@ def baseline(figs: Figures, fmt: Formatter) -> Table:
         ]
         if not group:
             continue
-        rows.append(Row(f"{meta.title} ({meta.unit})", kind="group", key=meta.id))
+        rows.append(Row(f"{meta.title} ({fmt.unit(meta.unit)})", kind="group", key=meta.id))
         for record in group:
             country = str(record["country"])
             before = _baseline_figure(record, "baseline", meta)
@@ -431,7 +441,8 @@ def baseline(figs: Figures, fmt: Formatter) -> Table:
             change_text = (
                 F.MISSING
                 if change is None
-                else (fmt.signed(change) + " pp" if is_percent(meta.unit) else fmt.signed(change))
+                else (_("{change} pp").format(change=fmt.signed(change)) if is_percent(meta.unit)
+                      else fmt.signed(change))
             )
             rows.append(
                 Row(
@@ -453,10 +464,10 @@ def baseline(figs: Figures, fmt: Formatter) -> Table:
             )
     return Table(
         id="t-baseline",
-        caption="Decade of progress: baseline against latest figure",
+        caption=_("Decade of progress: baseline against latest figure"),
         size="long",
-        columns=["Member", "Baseline year", "Baseline", "Latest year", "Latest", "Change",
-                 "Change (%)"],
+        columns=[_("Member"), _("Baseline year"), _("Baseline"), _("Latest year"), _("Latest"), _("Change"),
+                 _("Change (%)")],
         rows=rows,
     )
 
@@ -477,9 +488,9 @@ def _baseline_figure(record: dict, prefix: str, meta: IndicatorMeta) -> Figure:
 NOT_RANKED_TEXT = "n.r."
 #: Legend entries of a tier table, printed when their symbol appears in it.
 TIER_LEGEND = {
-    "2WL": "Tier 2 Watch List",
-    "special": "special case: listed by the report but not ranked",
-    NOT_RANKED_TEXT: "not ranked by the report that year",
+    "2WL": N_("Tier 2 Watch List"),
+    "special": N_("special case: listed by the report but not ranked"),
+    NOT_RANKED_TEXT: N_("not ranked by the report that year"),
 }
 
 
@@ -503,9 +514,9 @@ def tier_history(tiers: Tiers, fmt: Formatter, country: str, name: str, *, id: s
     uncovered = [y for y in tiers.years if y not in tiers.covered]
     return Table(
         id=id,
-        caption=f"{name}: US TIP Report tier by report year",
-        columns=["Year", *(str(p.year) for p in series)],
-        rows=[Row("Tier", cells, key="us_tip_tier")],
-        note=f"No tier placement held for {fmt.year_list(uncovered)}." if uncovered else "",
-        legend_extra=[(symbol, meaning) for symbol, meaning in TIER_LEGEND.items() if symbol in shown],
+        caption=_("{name}: US TIP Report tier by report year").format(name=name),
+        columns=[_("Year"), *(str(p.year) for p in series)],
+        rows=[Row(_("Tier"), cells, key="us_tip_tier")],
+        note=_("No tier placement held for {years}.").format(years=fmt.year_list(uncovered)) if uncovered else "",
+        legend_extra=[(symbol, _(meaning)) for symbol, meaning in TIER_LEGEND.items() if symbol in shown],
     )
