@@ -494,6 +494,20 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _spark_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("pyspark", "py4j"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "missing"
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False).stderr.splitlines()
+    out["java"] = java[0] if java else "missing"
+    return out
+
+
 def _save(results: dict) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     saved = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else []
@@ -530,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpus": os.cpu_count(), "platform": platform.platform(),
-        "load_average": [round(x, 2) for x in os.getloadavg()], "versions": _versions(),
+        "load_average": [round(x, 2) for x in os.getloadavg()], "versions": {**_versions(), **_spark_versions()},
         "repeat": args.repeat, "seed": args.seed, "source_at_start": source_fingerprint(), "scales": {},
     }
     started = time.perf_counter()

@@ -22,7 +22,10 @@ Force = Annotated[bool, typer.Option("--force", help="Replace the folder if it e
 
 @app.command("export")
 def export_cmd(db: Db = None, parquet: Parquet = None, force: Force = False) -> None:
-    """Write the store as a read-only Parquet lake (tipwatch indicators --engine spark --lake DIR reads it)."""
+    """Write the store as a read-only Parquet lake, for Spark or any engine that reads Parquet.
+
+    Read it back with tipwatch indicators --engine spark --lake DIR (docs/spark.md).
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tipwatch.lake import export_lake

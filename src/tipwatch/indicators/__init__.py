@@ -1,4 +1,4 @@
-"""Indicators: ibis expressions over the cube, run unchanged on DuckDB or PostgreSQL.
+"""Indicators: ibis expressions over the cube, run unchanged on DuckDB, PostgreSQL or Spark.
 
 `compute` gives the tidy table of DESIGN.md — one row per country (or region), year,
 indicator and breakdown — for a region's members, plus the region's own figures, which state

@@ -22,9 +22,9 @@ report's methodology annex). In short:
 - **Zero is a figure.** A country that sends case records and recorded no conviction in a year
   of its period reported 0, not nothing: every indicator gets a total row for every year of the
   submission's period.
-- **Medians are interpolated.** DuckDB's ``quantile_cont`` and PostgreSQL's
-  ``percentile_cont`` (what ibis's ``median``/``quantile`` compile to) both interpolate between
-  the two middle values: the median of 48 and 60 months is 54.
+- **Medians are interpolated.** DuckDB's ``quantile_cont``, PostgreSQL's ``percentile_cont``
+  and Spark's ``percentile`` (what ibis's ``median``/``quantile`` compile to) all interpolate
+  between the two middle values: the median of 48 and 60 months is 54.
 """
 
 from __future__ import annotations
