@@ -15,7 +15,7 @@ TEST_DEBS   := $(REPORT_DEBS) postgresql poppler-utils chromium openjdk-17-jre-h
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[postgres,dev,spark]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[postgres,dev,spark,dp]'
 	touch $@
 
 debs-report:
