@@ -5,6 +5,8 @@ Errors reach the person as one clear sentence and a non-zero exit code, never a 
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import sys
 
@@ -45,7 +47,16 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return its exit code."""
+    """Run the command line; return its exit code.
+
+    Args:
+        argv: The arguments; None for this process's own command line (the ``tipwatch`` script).
+    """
+    if argv is None:
+        # The process ends when the command returns. Python's last garbage collection would first
+        # walk every object the command left behind (1.5 s after a report, of its 14 s); frozen,
+        # they go back to the system with the process. Callers that pass argv (tests) keep theirs.
+        atexit.register(gc.freeze)
     _register()
     try:
         rc = app(args=argv, standalone_mode=False)
