@@ -27,12 +27,9 @@ def run_report(db: str | None, region: str, years: tuple[int, int], out_dir: Pat
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from tipwatch.lake import open_data
-    from tipwatch.report import charts
     from tipwatch.report.build import build_input
     from tipwatch.report.render import render_report
 
-    # The chart helper warms up while the figures are computed (about a second off the PDF).
-    charts.start_helper()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   transient=True) as progress:
         task = progress.add_task("computing indicators", total=3)

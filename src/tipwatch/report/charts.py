@@ -13,7 +13,6 @@ year has no figure instead of bridging the gap.
 
 from __future__ import annotations
 
-import atexit
 import collections
 import contextlib
 import hashlib
@@ -122,11 +121,6 @@ class SvgRenderer:
     def __init__(self) -> None:
         self._proc: subprocess.Popen[str] | None = None
         self._warming = False
-        with _AHEAD_LOCK:
-            ahead = _AHEAD.pop() if _AHEAD else None
-        if ahead is not None:  # a helper started ahead of time (`start_helper`): take it over
-            self._proc, self._warming, ahead._proc = ahead._proc, ahead._warming, None
-            return
         # Only a real Python interpreter can run the helper (not, say, an embedding server).
         if not Path(sys.executable).name.lower().startswith("python"):
             return
@@ -235,32 +229,6 @@ class SvgRenderer:
         self.close()
         # Whatever the helper did not deliver is drawn here.
         return [out[i] if i in out else svg(specs[i]) for i in range(len(specs))]
-
-
-# A helper started ahead of the renderer that will use it (at most one), and its lock.
-_AHEAD: list[SvgRenderer] = []
-_AHEAD_LOCK = threading.Lock()
-
-
-def start_helper() -> None:
-    """Start the chart helper now, for the next `SvgRenderer` to take over.
-
-    The helper's Python start and Vega's warm-up take about a second. Started before the report's
-    figures are computed (`tipwatch report` does), they overlap that work, and the helper is
-    drawing by the time the PDF asks for its first chart; otherwise this process draws the charts
-    it has not reached yet, on the PDF's critical path. A helper nobody takes over ends with this
-    process.
-    """
-    with _AHEAD_LOCK:
-        if not _AHEAD:
-            _AHEAD.append(SvgRenderer())
-
-
-@atexit.register
-def _end_unused_helper() -> None:
-    with _AHEAD_LOCK:
-        while _AHEAD:
-            _AHEAD.pop().close()
 
 
 class Drawing:
