@@ -28,3 +28,15 @@ class MissingExtraError(TipwatchError):
         super().__init__(
             f"{what} needs the optional '{extra}' extra: pip install 'tipwatch[{extra}]'."
         )
+
+
+class PermissionDenied(TipwatchError):
+    """The person may not do or see this (the web application answers 403)."""
+
+
+class NotFound(TipwatchError):
+    """The thing asked for does not exist, or is not this person's to know of (404)."""
+
+
+class Conflict(TipwatchError):
+    """The step does not fit where the thing stands (an upload already submitted, …) (409)."""

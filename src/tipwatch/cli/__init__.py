@@ -39,9 +39,11 @@ def _register() -> None:
         privacy,
         report,
         revisions,
+        serve,
         submissions,
         synth,
         template,
+        users,
         victims,
     )
 

@@ -215,3 +215,101 @@ assessments = sa.Table(
     sa.Column("note", sa.Text, nullable=True),
     sa.Column("line", sa.Integer, nullable=False),
 )
+
+
+# --- The web application (`tipwatch serve`): people, sessions, the submission workflow ------
+# Identifiers are random (``secrets.token_hex``) or content hashes; the audit log is ordered by
+# its time and then its id. Secrets (passwords, session and API tokens) are never stored as
+# given: passwords as argon2 hashes, tokens as their SHA-256.
+
+#: Roles: ``focal_point`` and ``approver`` (each for one ``country``), ``analyst``, ``admin``.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("country", sa.String(3), nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+#: A signed-in browser: the SHA-256 of its cookie, and the CSRF token its forms must send back.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+)
+
+#: A token for machine submission (``Authorization: Bearer …``), shown once when created.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("revoked", sa.Boolean, nullable=False),
+)
+
+#: Every file uploaded through the web application, valid or not, and where it stands:
+#: ``invalid`` → (a corrected upload) … ``valid`` → ``submitted`` → ``approved`` → ``accepted``
+#: (imported into the store; the country's years it covers are locked) → ``published``; or
+#: ``returned`` by the approver or the analyst, ``superseded`` by a newer upload. The bytes are
+#: in ``raw_files``; ``report`` is the validation report as JSON; ``submission_id`` the store's
+#: submission once accepted; ``restates`` the accepted upload a restatement replaces.
+uploads = sa.Table(
+    "uploads",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("country", sa.String(3), nullable=False),
+    sa.Column("file_hash", sa.String(64), nullable=False),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("format", sa.Text, nullable=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("problems", sa.Integer, nullable=False),
+    sa.Column("report", sa.Text, nullable=False),
+    sa.Column("uploaded_by", sa.String(64), nullable=False),
+    sa.Column("uploaded_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("submission_id", sa.String(40), nullable=True),
+    sa.Column("restates", sa.String(32), nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+)
+
+#: Logins, uploads, decisions, microdata views and exports: who, when, what, from where.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("logged_at", sa.DateTime, nullable=False),
+    sa.Column("username", sa.String(64), nullable=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.Text, nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),
+    sa.Column("client", sa.Text, nullable=True),
+)
+
+#: What the public sees: the dashboard's figures as the privacy layer released them for the
+#: public at the moment of publication (``payload``, JSON), and the report built then.
+publications = sa.Table(
+    "publications",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("published_at", sa.DateTime, nullable=False),
+    sa.Column("published_by", sa.String(64), nullable=False),
+    sa.Column("region", sa.Text, nullable=False),
+    sa.Column("first_year", sa.Integer, nullable=False),
+    sa.Column("last_year", sa.Integer, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("report_state", sa.String(16), nullable=False),  # building, ready, failed
+    sa.Column("report_html", sa.LargeBinary, nullable=True),
+    sa.Column("report_pdf", sa.LargeBinary, nullable=True),
+)
+
+WEB = (users, web_sessions, api_tokens, uploads, audit_log, publications)
