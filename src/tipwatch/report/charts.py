@@ -88,7 +88,15 @@ def _finish(spec: Spec, markup: str) -> str:
     canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
     prefix = "c" + hashlib.sha256(canonical.encode()).hexdigest()[:10]
     markup = _renumber_ids(markup, prefix)
+    if spec.get("config", {}).get("aria") is False:
+        # Vega labels groups and headers even so, in English ("group mark container", "Title
+        # text '…'"); inside an SVG that is one image they are presentational anyway.
+        markup = _VEGA_ARIA.sub("", markup)
     return _label(markup, str(spec.get("description", "")))
+
+
+# The ARIA attributes Vega writes on the elements inside a chart's SVG.
+_VEGA_ARIA = re.compile(r'\saria-(?:label|roledescription)="[^"]*"')
 
 
 # The helper process: plain vl-convert over JSON lines. Run with ``python -c`` so it needs nothing
@@ -441,12 +449,26 @@ def _hover_lines(node: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Shared pieces
 
-# What the web page's tooltips say (the static charts ignore them): the year and the figure as
-# the tables print it, under the words a reader would use.
-TIP_YEAR = alt.Tooltip("year:Q", format="d", title="year")
-TIP_FIGURE = alt.Tooltip("label:N", title="figure")
-TIP_INDICATOR = alt.Tooltip("indicator:N", title="indicator")
-TIP_COUNTRY = alt.Tooltip("country:N", title="country")
+class Tip:
+    """A tooltip field whose title is a message: calling it gives the tooltip in the report's language.
+
+    Module constants are made at import, outside any language; the tooltip itself is made when a
+    chart is built (inside `tipwatch.report.i18n.use`), so its title is in the report's language.
+    """
+
+    def __init__(self, shorthand: str, title: str, **options: Any) -> None:
+        self.shorthand, self.title, self.options = shorthand, title, options
+
+    def __call__(self) -> alt.Tooltip:
+        return alt.Tooltip(self.shorthand, title=_(self.title), **self.options)
+
+
+# What the web page's tooltips say: the year and the figure as the tables print it, under the
+# words a reader would use.
+TIP_YEAR = Tip("year:Q", N_("year"), format="d")
+TIP_FIGURE = Tip("label:N", N_("figure"))
+TIP_INDICATOR = Tip("indicator:N", N_("indicator"))
+TIP_COUNTRY = Tip("country:N", N_("country"))
 
 
 def _config(
@@ -460,6 +482,12 @@ def _config(
     spec["description"] = description
     spec["config"] = {**spec.get("config", {}), **_CONFIG,
                       "locale": {"number": fmt.d3_number_locale()}}
+    if fmt.language != "en":
+        # Vega writes its own ARIA labels in English ("X-axis for a linear scale …", a mark's
+        # data fields by name): off in any other language. Readers lose nothing: the static SVG
+        # is one image (role="img") named by the translated description, the live chart is
+        # aria-hidden, and `_finish` removes what Vega still labels.
+        spec["config"]["aria"] = False
     spec["datasets"] = {_DATA.name: rows}
     return spec
 
@@ -630,7 +658,7 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
             color=alt.Color("part:N", title=None,
                             scale=alt.Scale(domain=[reported, below], range=[LIGHT, "#f4b183"])),
             order=alt.Order("order:Q"),
-            tooltip=[TIP_INDICATOR, TIP_YEAR, alt.Tooltip("coverage:N", title="coverage")],
+            tooltip=[TIP_INDICATOR(), TIP_YEAR(), alt.Tooltip("coverage:N", title=_("coverage"))],
         )
     )
     line = (
@@ -639,8 +667,8 @@ def regional_trend(figs: Figures, fmt: Formatter, indicators: Sequence[Indicator
         .mark_line(color=REGION_COLOUR, strokeWidth=2, strokeJoin="round",
                    invalid="break-paths-show-domains")
         .encode(x=x, y=alt.Y("value:Q", title=None, axis=value_axis),
-                tooltip=[TIP_INDICATOR, TIP_YEAR, alt.Tooltip("label:N", title=figs.name(figs.region)),
-                         alt.Tooltip("coverage:N", title="coverage")])
+                tooltip=[TIP_INDICATOR(), TIP_YEAR(), alt.Tooltip("label:N", title=figs.name(figs.region)),
+                         alt.Tooltip("coverage:N", title=_("coverage"))])
     )
     dots = (
         alt.Chart()
@@ -697,7 +725,7 @@ def country_comparison(
     width = (PAGE_WIDTH - 110 - 40 * columns) // columns
     colours = indicator_colours(indicators)
     y = alt.Y("country:N", sort=names, title=None, axis=alt.Axis(labelLimit=100))
-    tooltip = [TIP_COUNTRY, TIP_INDICATOR, TIP_YEAR, TIP_FIGURE]
+    tooltip = [TIP_COUNTRY(), TIP_INDICATOR(), TIP_YEAR(), TIP_FIGURE()]
     bars = alt.Chart().mark_bar(height=9).encode(
         x=alt.X("value:Q", title=None, axis=alt.Axis(format=",~f", tickCount=3)),
         y=y,
@@ -769,7 +797,7 @@ def country_trend(
                 # Two legend columns: indicator titles are long and the chart is page-wide.
                 color=alt.Color("indicator:N", scale=colours, title=None,
                                 legend=alt.Legend(columns=2, labelLimit=PAGE_WIDTH // 2 - 30)),
-                tooltip=[TIP_INDICATOR, TIP_YEAR, TIP_FIGURE])
+                tooltip=[TIP_INDICATOR(), TIP_YEAR(), TIP_FIGURE()])
     )
     dots = (
         alt.Chart()
@@ -782,7 +810,7 @@ def country_trend(
         .transform_filter(alt.datum.withheld)
         .mark_point(shape="triangle-up", filled=False, size=45, strokeWidth=1.5)
         .encode(x=x, y=alt.datum(0), color=alt.Color("indicator:N", scale=colours, title=None),
-                tooltip=[TIP_INDICATOR, TIP_YEAR, TIP_FIGURE])
+                tooltip=[TIP_INDICATOR(), TIP_YEAR(), TIP_FIGURE()])
     )
     # Low: the chart shares its member's profile page with the key figures, notes, tier strip
     # and legal-framework checklist (one profile, one page); the table below has the figures.
@@ -843,7 +871,7 @@ def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMet
         .encode(x=x, y=alt.Y("line:Q", title=None, scale=scale, axis=axis), color=colour,
                 strokeWidth=alt.condition(alt.datum.country == figs.name(figs.region),
                                           alt.value(2.6), alt.value(1.2)),
-                tooltip=[TIP_COUNTRY, TIP_INDICATOR, TIP_YEAR, TIP_FIGURE])
+                tooltip=[TIP_COUNTRY(), TIP_INDICATOR(), TIP_YEAR(), TIP_FIGURE()])
     )
     dots = (
         alt.Chart()
@@ -855,7 +883,7 @@ def share_lines(figs: Figures, fmt: Formatter, indicators: Sequence[IndicatorMet
         alt.Chart()
         .transform_filter(alt.datum.above)
         .mark_point(shape="triangle-up", filled=True, size=55, color=MARK_COLOUR)
-        .encode(x=x, y=y, tooltip=[TIP_COUNTRY, TIP_INDICATOR, TIP_YEAR, TIP_FIGURE])
+        .encode(x=x, y=y, tooltip=[TIP_COUNTRY(), TIP_INDICATOR(), TIP_YEAR(), TIP_FIGURE()])
     )
     chart = (
         _panels(alt.LayerChart(layer=[lines, dots, above], width=width, height=150),
@@ -1001,7 +1029,7 @@ def attrition_funnel(cw: Casework, fmt: Formatter, year: int) -> Spec:
             y=y,
             color=alt.Color("stage:N", title=None, sort=stages,
                             scale=alt.Scale(domain=stages, range=FUNNEL_COLOURS)),
-            tooltip=[TIP_COUNTRY, alt.Tooltip("stage:N", title="stage"), TIP_FIGURE],
+            tooltip=[TIP_COUNTRY(), alt.Tooltip("stage:N", title=_("stage")), TIP_FIGURE()],
         )
     )
     labels = (
@@ -1079,7 +1107,7 @@ def verdict_durations(cw: Casework, fmt: Formatter) -> Spec:
         .mark_line(strokeWidth=1.6, strokeJoin="round", invalid="break-paths-show-domains")
         .encode(x=x, y=alt.Y("value:Q", title=_("median days"),
                              axis=alt.Axis(format=",~f", tickCount=5)), color=colour,
-                tooltip=[TIP_COUNTRY, TIP_YEAR, alt.Tooltip("label:N", title="median")])
+                tooltip=[TIP_COUNTRY(), TIP_YEAR(), alt.Tooltip("label:N", title=_("median"))])
     )
     dots = (alt.Chart().transform_filter(alt.datum.dot)
             .mark_point(filled=True, size=24, opacity=1)
@@ -1087,7 +1115,7 @@ def verdict_durations(cw: Casework, fmt: Formatter) -> Spec:
     withheld = (alt.Chart().transform_filter(alt.datum.withheld)
                 .mark_point(shape="triangle-up", filled=False, size=40, strokeWidth=1.3)
                 .encode(x=x, y=alt.datum(0), color=colour,
-                        tooltip=[TIP_COUNTRY, TIP_YEAR, alt.Tooltip("label:N", title="median")]))
+                        tooltip=[TIP_COUNTRY(), TIP_YEAR(), alt.Tooltip("label:N", title=_("median"))]))
     chart = alt.layer(line, dots, withheld, data=_DATA).properties(
         width=PAGE_WIDTH - 70, height=170,
         title=alt.Title(_("△ on the axis: median withheld ({suppressed})").format(suppressed=SUPPRESSED), fontSize=9,
@@ -1141,7 +1169,8 @@ def sentence_ranges(cw: Casework, fmt: Formatter) -> Spec:
                        scale=alt.Scale(domain=labels, range=YEAR_BLUES[-len(labels):]))
     x = alt.X("q1:Q", title=_("months of prison (quartiles and median)"),
               axis=alt.Axis(format=",~f", tickCount=6))
-    tooltip = [TIP_COUNTRY, alt.Tooltip("year:N", title="year"), alt.Tooltip("label:N", title="prison sentences")]
+    tooltip = [TIP_COUNTRY(), alt.Tooltip("year:N", title=_(TIP_YEAR.title)),
+               alt.Tooltip("label:N", title=_("prison sentences"))]
     ranges = alt.Chart().mark_rule(strokeWidth=2.2).encode(x=x, x2="q3:Q", y=y, yOffset=offset,
                                                            color=colour, tooltip=tooltip)
     medians = (alt.Chart().mark_point(filled=True, size=26, opacity=1, shape="diamond")
@@ -1200,7 +1229,7 @@ def witness_trends(cw: Casework, fmt: Formatter) -> Spec:
     y = alt.Y("value:Q", title=None, axis=alt.Axis(format=",~f", tickCount=4))
     line = (alt.Chart().mark_line(strokeWidth=1.8, invalid="break-paths-show-domains")
             .encode(x=x, y=y, color=colour,
-                    tooltip=[alt.Tooltip("series:N", title="victims"), TIP_YEAR, TIP_FIGURE]))
+                    tooltip=[alt.Tooltip("series:N", title=_("victims")), TIP_YEAR(), TIP_FIGURE()]))
     dots = (alt.Chart().transform_filter(alt.datum.dot).mark_point(filled=True, size=22, opacity=1)
             .encode(x=x, y=y, color=colour))
     width = (PAGE_WIDTH - 3 * 50) // 3
@@ -1259,9 +1288,9 @@ def cooperation_heatmap(cw: Casework, fmt: Formatter) -> Spec:
                                 f"? '{GREY}' : '#333333'")))
     y = alt.Y("from:N", sort=names, title=_("Requesting member"),
               axis=alt.Axis(ticks=False, domain=False, labelLimit=110))
-    tooltip = [alt.Tooltip("from:N", title="requesting member"),
-               alt.Tooltip("to_name:N", title="requested country"),
-               alt.Tooltip("label:N", title="requests sent")]
+    tooltip = [alt.Tooltip("from:N", title=_("requesting member")),
+               alt.Tooltip("to_name:N", title=_("requested country")),
+               alt.Tooltip("label:N", title=_("requests sent"))]
     cells = (
         alt.Chart()
         .transform_filter("datum.value !== null")
@@ -1361,7 +1390,8 @@ def tier_history(tiers: Tiers, fmt: Formatter, country: str, name: str) -> Spec:
                      "tier": _(p.label) if p.tier else _("not ranked"), "fill": fill, "ink": ink})
     x = _casework_year_axis(tiers.years, max_ticks=20)
     year = x.to_dict()  # the cells' edges take the year axis's scale and ticks
-    tooltip = [alt.Tooltip("year:Q", format="d", title="report year"), alt.Tooltip("tier:N", title="tier")]
+    tooltip = [alt.Tooltip("year:Q", format="d", title=_("report year")),
+               alt.Tooltip("tier:N", title=_("tier"))]
     cells = (
         alt.Chart()
         .mark_rect(stroke="#ffffff", strokeWidth=0.5)

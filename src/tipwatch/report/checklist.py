@@ -163,7 +163,8 @@ class Checklist:
                 "symbol": SYMBOLS[word], "status": word, "status_text": _(WORDS[word]), "id": item.id,
                 "short": item.short,
                 "since": fmt.date(since) if isinstance(since, date) else "",
-                "law": str(row.get("law") or ""), "note": str(row.get("note") or ""),
+                # The law is cited as its source gives it; the note, tipwatch's own sentence, is translated.
+                "law": str(row.get("law") or ""), "note": _(str(row.get("note"))) if row.get("note") else "",
                 "source": str(row.get("source") or ""), "host": _host(str(row.get("source") or "")),
             })
         if not known:

@@ -30,6 +30,9 @@ from tipwatch.report.model import ReportInput
 
 #: Values of the indicators' ``breakdowns`` as the annex prints them (the codes of `codelists/`).
 BREAKDOWNS = ("sex", "age", "form")
+#: The sources (`sources.csv`) whose titles are tipwatch's own descriptions, translated in Annex A;
+#: every other source keeps its published name.
+OWN_SOURCES = ("casefile", "htcds", "synthetic")
 
 
 @cache
@@ -67,7 +70,8 @@ def localise(inp: ReportInput, lang: str) -> ReportInput:
         lang: The report's language; `tipwatch.report.i18n.use` must have made its catalogue current.
 
     Returns:
-        A copy with translated indicator, component and checklist texts and member names.
+        A copy with translated indicator, component and checklist texts, member names and the
+        titles of tipwatch's own sources (`OWN_SOURCES`).
     """
     if lang == "en":
         return inp
@@ -81,6 +85,7 @@ def localise(inp: ReportInput, lang: str) -> ReportInput:
                  for i in inp.checklist]
     return replace(
         inp,
+        sources=[replace(s, name=_(s.name)) for s in inp.sources],
         region_name=_(inp.region_name),
         members=[(iso, country_name(iso, name, lang)) for iso, name in inp.members],
         indicators=indicators, components=components, checklist=checklist,
@@ -106,10 +111,15 @@ def data_messages() -> Iterator[tuple[str, str]]:
             yield str(c[key]), "components.yaml"
     for b in BREAKDOWNS:
         yield b, "indicators.yaml"
+    known = reference.sources()
+    yield from ((known[s]["title"], "sources.csv") for s in OWN_SOURCES if s in known)
     for item in legal.checklist():
         for text in (item.title, item.short, item.question, item.related, item.source.title, item.source.short):
             if text:
                 yield text, "legal/checklist.yaml"
+    for row in legal.statuses():
+        if row.note:  # what the law provides, in tipwatch's words (the law itself is cited as it is)
+            yield row.note, "legal/status.csv"
     rules = statements.load()
     for rule in rules.rules:
         yield from ((t, "statements.yaml") for t in rule.templates.values())

@@ -50,6 +50,59 @@ _VERSION_KEYS = ("tipwatch version", "tipwatch_version", "tipwatch", "version")
 CHART_SCHEME = "tipwatch-chart:"
 # Settings worth a place on the title page (matched as parts of the key); the annex lists all.
 _TITLE_SETTINGS = ("audience", "snapshot", "generated", "date")
+#: The settings' names as `tipwatch.report.build.build_input` and the privacy layer
+#: (`Audience.settings_text`) write them, and those the annex adds: messages, printed in the
+#: report's language. A name not in the catalogue (a setting only some store has) is printed as given.
+SETTING_NAMES = (
+    N_("tipwatch version"), N_("region"), N_("years"), N_("audience"), N_("suppression threshold k"),
+    N_("complementary suppression"), N_("differential privacy"), N_("baseline year"), N_("latest year"),
+    N_("data snapshot (SHA-256)"), N_("case records"), N_("members"), N_("number and date format"),
+)
+#: The settings' values that are words, as the same code writes them; ``{name}`` stands for a
+#: figure or a code. `setting_value` prints them in the report's language.
+SETTING_VALUES = (
+    N_("off"),
+    N_("on: protection width {width}"),
+    N_("OFF: small counts can be worked out by subtraction"),
+    N_("on: ε = {epsilon} for the release (discrete Laplace, OpenDP)"),
+    N_("ε = {epsilon} spent by this release: {tables} tables × ε {per_table}"),
+    N_("SYNTHETIC (tipwatch synth): for demonstration only"),
+    N_("public"), N_("regional"), N_("national:{country}"),
+)
+
+
+def setting_value(value: str, fmt: Formatter) -> str:
+    """A setting's value in the report's language.
+
+    Args:
+        value: The value as the store's settings give it.
+        fmt: The report's formatter.
+
+    Returns:
+        The translation of the `SETTING_VALUES` message it matches, with its figures in the
+        language's number format; any other value (a version, a hash, a year), and every value
+        in English, as it is.
+    """
+    if fmt.language == "en":
+        return value
+    for message in SETTING_VALUES:
+        found = _setting_pattern(message).fullmatch(value)
+        if found:
+            return _(message).format(**{name: _setting_figure(text, fmt) for name, text in found.groupdict().items()})
+    return value
+
+
+@functools.cache
+def _setting_pattern(message: str) -> re.Pattern[str]:
+    # The message's literal text, with a group for each {name}.
+    parts = re.split(r"\{(\w+)\}", message)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)))
+
+
+def _setting_figure(text: str, fmt: Formatter) -> str:
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return fmt.number(float(text), decimals=len(text.partition(".")[2]))
+    return text
 
 
 @dataclass
@@ -431,7 +484,7 @@ class _Document:
                 # A SHA-256 identifies the snapshot by its first 12 digits; the annex has it all.
                 if "snapshot" in key.lower() and len(text) > 16:
                     text = text[:12] + "…"
-                parts.append(f"{key.replace('_', ' ')}: {text}")
+                parts.append(f"{_(key.replace('_', ' '))}: {setting_value(text, self.fmt)}")
         return " · ".join(parts)
 
     def overview(self) -> dict[str, Any]:
@@ -826,8 +879,8 @@ class _Document:
             )
             if key not in given
         ]
-        # Settings given by the store keep their names (they are the settings' own names).
-        settings = [(key if key in given else _(key), value) for key, value in settings]
+        # In the report's language; a name or value the catalogue does not hold is printed as given.
+        settings = [(_(key), setting_value(value, fmt)) for key, value in settings]
         return {"sources": sources, "indicators": indicators, "settings": settings,
                 "discrepancies": self.discrepancies(),
                 "statements": S.methodology(self.figs, fmt)}
