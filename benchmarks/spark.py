@@ -60,6 +60,10 @@ STORE_MAX_SCALE = 100
 SPARK_MEMORY = "12g"
 
 
+#: DuckDB's memory limit while a lake is built straight from synth (not the measured suite).
+BUILD_MEMORY = "8GB"
+
+
 def lake_path(scale: float, seed: int) -> Path:
     return OUT / f"spark-lake-scale{scale:g}-seed{seed}"
 
@@ -173,6 +177,9 @@ def child_direct(scale: float, seed: int, target: Path) -> dict:
     con = duckdb.connect()
     con.execute(f"SET temp_directory = '{work / 'spill'}'")
     con.execute("SET preserve_insertion_order = false")
+    # Building the lake is not what is measured: it stays well inside the machine (BUILD_MEMORY),
+    # spilling if it must, so that it can run beside other work.
+    con.execute(f"SET memory_limit = '{BUILD_MEMORY}'")
     rows = dict.fromkeys(LAYOUTS, 0)
     submissions: list[dict] = []
     timings: dict[str, float] = {}
@@ -231,6 +238,7 @@ def child_direct(scale: float, seed: int, target: Path) -> dict:
         counter = duckdb.connect()
         try:
             counter.execute(f"SET temp_directory = '{work / 'spill'}'")
+            counter.execute(f"SET memory_limit = '{BUILD_MEMORY}'")
             sub_rows = submissions[-1:]
             counter.execute("CREATE TABLE submissions AS SELECT * FROM (VALUES "
                             + ", ".join("(" + ", ".join(_lit(r[k]) for k in _SUB_COLS) + ")" for r in sub_rows)
@@ -418,22 +426,36 @@ def bench_scale(scale: float, seed: int, repeat: int, build: str, rebuild: bool,
     dumps = {e: tmp / f"dump-{scale:g}-{e}" for e in ("duckdb", "spark")}
     env = {"spark": {"PYSPARK_SUBMIT_ARGS": f"--driver-memory {spark_memory} pyspark-shell"}, "duckdb": {}}
     runs: dict[str, list[dict]] = {"duckdb": [], "spark": []}
+    failed: dict[str, str] = {}
     for i in range(repeat):
         order = ["duckdb", "spark"] if i % 2 == 0 else ["spark", "duckdb"]
         for engine in order:
+            if engine in failed:
+                continue
             _say(f"  scale {scale:g} run {i + 1}/{repeat}: {engine}")
-            runs[engine].append(_child("suite", [engine, str(lake), str(dumps[engine]) if i == 0 else ""],
-                                       env[engine]))
-    same = check_same(dumps["duckdb"], dumps["spark"])
+            try:
+                runs[engine].append(_child("suite", [engine, str(lake), str(dumps[engine]) if i == 0 else ""],
+                                           env[engine]))
+            except Exception as exc:  # an engine that cannot finish (memory, disk) is a result too
+                failed[engine] = _scrub(f"{type(exc).__name__}: {exc}")[-2000:]
+                _say(f"  scale {scale:g}: {engine} failed: {failed[engine][-300:]}")
+    same = check_same(dumps["duckdb"], dumps["spark"]) if not failed else {}
     stats = {}
     for engine, rs in runs.items():
+        if not rs:
+            stats[engine] = {"error": failed[engine]}
+            continue
         st = _stats([r["seconds"] for r in rs])
         st["tree_peak_mib"] = round(statistics.median(r["tree_peak_mib"] for r in rs))
         st["start_s"] = round(statistics.median(r["start_s"] for r in rs), 2)
         st["split_s"] = {k: round(statistics.median(r["split_s"][k] for r in rs), 2) for k in rs[0]["split_s"]}
         stats[engine] = st
-    return {"scale": scale, "lake": lake_info, "stats": stats, "rows": runs["duckdb"][0]["rows"],
-            "same_figures": same, "spark_ratio": stats["spark"]["median_s"] / stats["duckdb"]["median_s"],
+    if len(failed) == 2:
+        raise RuntimeError(f"both engines failed: {failed}")
+    ok = [e for e in runs if runs[e]]
+    ratio = stats["spark"]["median_s"] / stats["duckdb"]["median_s"] if len(ok) == 2 else None
+    return {"scale": scale, "lake": lake_info, "stats": stats, "rows": runs[ok[0]][0]["rows"],
+            "same_figures": same, "spark_ratio": ratio, "failed": failed,
             "spark_driver_memory": spark_memory}
 
 
@@ -482,8 +504,18 @@ def table(results: dict) -> str:
             lines.append(f"| {key} | error: {r['error'][:120]} | | | | | | | |")
             continue
         d, s = r["stats"]["duckdb"], r["stats"]["spark"]
-        same = "all" if set(r["same_figures"].values()) == {"same"} else "NO"
         size = r["lake"]["lake_bytes"] / 2**30
+        if r.get("failed"):
+            cells = []
+            for st in (d, s):
+                if "error" in st:
+                    cells.append(f"failed: {st['error'][-80:]} | –")
+                else:
+                    cells.append(f"{st['median_s']:.1f} | {st['tree_peak_mib']:,}")
+            lines.append(f"| {r['scale']:g} | {r['lake']['rows']['proceedings']:,} | {size:.2f} GiB | {cells[0]} "
+                         f"| {cells[1]} | | |")
+            continue
+        same = "all" if set(r["same_figures"].values()) == {"same"} else "NO"
         lines.append(f"| {r['scale']:g} | {r['lake']['rows']['proceedings']:,} | {size:.2f} GiB "
                      f"| {d['median_s']:.1f} | {d['tree_peak_mib']:,} | {s['median_s']:.1f} (+{s['start_s']:.0f}) "
                      f"| {s['tree_peak_mib']:,} | {r['spark_ratio']:.2f} | {same} |")
@@ -559,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
                 r = {"error": _scrub(f"{type(exc).__name__}: {exc}")}
             r["wall_s"] = round(time.perf_counter() - t0, 1)
             results["scales"][f"{scale:g}"] = r
-    measured = {r["scale"]: r for r in results["scales"].values() if "error" not in r}
+    measured = {r["scale"]: r for r in results["scales"].values() if "error" not in r and not r.get("failed")}
     results["estimates"] = {}
     if len(measured) >= 2:
         per_scale = statistics.median(r["lake"]["rows"]["proceedings"] / r["scale"] for r in measured.values())

@@ -250,6 +250,14 @@ NO_FIGURES = {
     "demo": "writes the report: its calls are counted by the demo fixture",
     "export": "copies the store itself into a Parquet lake for the Spark engine: an operator's copy, not a "
               "publication (its figures leave only through tipwatch indicators --lake)",
+    "serve": "the web application: every figure it shows leaves through tipwatch.web.access (the report's "
+             "build_input, released for the asker's audience); tests/test_web*.py check who gets what",
+    "users add": "manages the web application's people",
+    "users list": "manages the web application's people",
+    "users password": "manages the web application's people",
+    "users disable": "manages the web application's people",
+    "users enable": "manages the web application's people",
+    "users token": "manages the web application's people",
 }
 
 

@@ -31,8 +31,16 @@ def _password(given: str | None) -> str:
     return given
 
 
-Password = Annotated[str | None, typer.Option("--password", help=f"The password [default: ${PASSWORD_ENV}, "
-                                                                 "else asked for at the terminal].")]
+Password = Annotated[str | None, typer.Option("--password", help=f"The password (default: ${PASSWORD_ENV}, "
+                                                                 "else asked for at the terminal).")]
+
+
+def _log(store, action: str, target: str, detail: dict | None = None) -> None:
+    """The audit log's entry for a change made on the server's command line."""
+    from tipwatch.web import audit
+    from tipwatch.web.auth import Principal
+
+    audit.record(store.engine, Principal("command line", "admin"), action, target, detail)
 
 
 @users_app.command("add")
@@ -50,6 +58,7 @@ def add(
 
     with open_store(settings.resolve_db(db)) as store:
         auth.add_user(store.engine, username, _password(password), role, country)
+        _log(store, "user_added", username, {"role": role, "country": country.upper() if country else None})
     out.print(f"Added {username} ({auth.ROLE_NAMES[role]}{f', {country.upper()}' if country else ''}).")
 
 
@@ -82,6 +91,7 @@ def password_cmd(username: str, password: Password = None, db: Db = None) -> Non
 
     with open_store(settings.resolve_db(db)) as store:
         auth.set_password(store.engine, username, _password(password))
+        _log(store, "user_changed", username, {"password": "set"})
     out.print(f"New password set for {username}; their browsers are signed out.")
 
 
@@ -93,6 +103,7 @@ def disable(username: str, db: Db = None) -> None:
 
     with open_store(settings.resolve_db(db)) as store:
         auth.set_active(store.engine, username, False)
+        _log(store, "user_changed", username, {"active": False})
     out.print(f"{username} is disabled.")
 
 
@@ -104,6 +115,7 @@ def enable(username: str, db: Db = None) -> None:
 
     with open_store(settings.resolve_db(db)) as store:
         auth.set_active(store.engine, username, True)
+        _log(store, "user_changed", username, {"active": True})
     out.print(f"{username} is enabled.")
 
 
@@ -121,7 +133,9 @@ def token(
     with open_store(settings.resolve_db(db)) as store:
         if revoke:
             n = auth.revoke_tokens(store.engine, username)
+            _log(store, "user_changed", username, {"tokens_revoked": n})
             out.print(f"Revoked {n} token{'s' if n != 1 else ''} of {username}.")
             return
         value = auth.create_token(store.engine, username, name)
+        _log(store, "token_created", username, {"name": name})
     out.print(value)

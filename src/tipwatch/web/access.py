@@ -64,6 +64,9 @@ def live(site: Site, who: Principal, country: str | None = None) -> dict:
     key = ("live", _version(site.store), who.audience, scope)
     if key not in site.cache:
         with site.lock:
+            # Views of an older state of the store are not asked for again.
+            for old in [k for k in site.cache if k[0] == "live" and k[1] != key[1]]:
+                site.cache.pop(old, None)
             site.cache[key] = dashboard.payload(site.store, who.audience, site.region, site.years, country=scope)
     return site.cache[key]
 

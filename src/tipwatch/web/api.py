@@ -7,13 +7,13 @@ every answer with an upload was checked against the asker's country (`workflow`)
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from tipwatch.errors import InputError, NotFound, PermissionDenied
 from tipwatch.ingest.files import MAX_BYTES
@@ -25,6 +25,8 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 
 Iso3 = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
 UploadId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
+#: A time of the store (naive, in UTC) as the document's ``date-time`` says: with its offset (``Z``).
+UtcTime = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.replace(tzinfo=UTC))]
 
 
 class Me(BaseModel):
@@ -44,8 +46,8 @@ class UploadSummary(BaseModel):
     state: str
     problems: int
     uploaded_by: str
-    uploaded_at: datetime
-    updated_at: datetime
+    uploaded_at: UtcTime
+    updated_at: UtcTime
     submission_id: str | None
     restates: str | None
     note: str | None
@@ -61,7 +63,7 @@ class ReturnNote(BaseModel):
 
 class Publication(BaseModel):
     id: str
-    published_at: datetime
+    published_at: UtcTime
     published_by: str
     region: str
     first_year: int
@@ -70,7 +72,7 @@ class Publication(BaseModel):
 
 
 class AuditEntry(BaseModel):
-    logged_at: datetime
+    logged_at: UtcTime
     username: str | None
     role: str
     action: str
@@ -91,7 +93,7 @@ class User(BaseModel):
     role: str
     country: str | None
     active: bool
-    created_at: datetime
+    created_at: UtcTime
 
 
 class NewToken(BaseModel):
@@ -116,12 +118,15 @@ def me(p: Principal = Depends(who)) -> Me:
 
 
 @router.get("/dashboard", responses={404: {"description": "Nothing published yet"}})
-def published_dashboard(s: Site = Depends(site)) -> Response:
-    """The newest publication: the regional overview and every country profile, as released for the public."""
-    body = publish.latest_json(s)
+def published_dashboard(request: Request, s: Site = Depends(site)) -> Response:
+    """The newest publication: the regional overview and every country profile, as released for the public
+    (gzip-compressed for a client that accepts it)."""
+    gz = "gzip" in request.headers.get("accept-encoding", "")
+    body = publish.latest_json(s, compressed=gz)
     if body is None:
         raise NotFound("Nothing has been published yet.")
-    return Response(body, media_type="application/json")
+    headers = {"Vary": "Accept-Encoding", **({"Content-Encoding": "gzip"} if gz else {})}
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/dashboard/{country}", responses={404: {"description": "Not published, or not a member"}})
@@ -170,7 +175,8 @@ def list_uploads(country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$")]
 
 
 def read_upload(file: UploadFile) -> bytes:
-    """The uploaded bytes, refused past the size limit without reading the rest."""
+    """The uploaded bytes, refused past the size limit (the server refuses a larger request body before it is
+    received when it says its length: `app.create_app`)."""
     chunks, size = [], 0
     while chunk := file.file.read(1 << 20):
         size += len(chunk)
@@ -188,8 +194,7 @@ def upload(request: Request, file: Annotated[UploadFile, File(description="The s
            p: Principal = Depends(csrf), s: Site = Depends(site)) -> dict:
     """Upload a file (national focal point): it is validated at once and kept whatever the result; the answer
     is its validation report with every problem and its line."""
-    if not p.signed_in:
-        raise PermissionDenied("Sign in as a national focal point to upload.")
+    _signed(p)
     content = read_upload(file)
     with s.lock:
         return workflow.upload(s.store, p, file.filename or "upload", content, client(request))
@@ -305,8 +310,8 @@ def add_user(request: Request, body: NewUser, p: Principal = Depends(csrf), s: S
     """Add a person (the administrator)."""
     _admin(_signed(p))
     auth.add_user(s.store.engine, body.username, body.password, body.role, body.country)
-    audit.record(s.store.engine, p, "user_added", body.username, {"role": body.role, "country": body.country},
-                 client(request))
+    audit.record(s.store.engine, p, "user_added", body.username,
+                 {"role": body.role, "country": body.country.upper() if body.country else None}, client(request))
     return next(u for u in auth.list_users(s.store.engine) if u["username"] == body.username)
 
 

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tipwatch import __version__, reference
 from tipwatch.errors import Conflict, InputError, NotFound, PermissionDenied, TipwatchError
+from tipwatch.ingest.files import MAX_BYTES
 from tipwatch.store import open_store
 from tipwatch.web.deps import NotSignedIn, Site
 
@@ -99,7 +100,25 @@ def create_app(db: str, *, region: str = "ASEAN", years: tuple[int, int] = (2003
             from tipwatch.web.pages import render
 
             return render(request, "error.html", {"message": "; ".join(problems), "status": 422}, status_code=422)
-        return JSONResponse({"detail": exc.errors() and problems}, status_code=422)
+        # The shape the OpenAPI document declares for 422 (FastAPI's HTTPValidationError), without the
+        # rejected input itself (it may be bytes that are no JSON).
+        detail = [{"loc": [p if isinstance(p, int) else str(p) for p in e["loc"]], "msg": str(e["msg"]),
+                   "type": str(e["type"])} for e in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        # A body larger than any file tipwatch accepts is refused before it is received.
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BYTES + (1 << 20):
+            message = (f"The upload is {int(length) / 2**20:,.0f} MB, more than the {MAX_BYTES // 2**20} MB tipwatch "
+                       "accepts in one file: split it by year.")
+            return JSONResponse({"detail": message}, status_code=413)
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
 
     js = resources.files("tipwatch.report").joinpath("static", "js")
     css = resources.files("tipwatch.web").joinpath("static")

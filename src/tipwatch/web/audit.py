@@ -33,6 +33,7 @@ ACTIONS = {
     "download_file": "downloaded an uploaded file",
     "export": "exported figures or the audit log",
     "user_added": "added a person",
+    "user_changed": "changed a person (password, disabled, enabled, tokens revoked)",
     "token_created": "created an API token",
 }
 

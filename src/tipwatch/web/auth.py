@@ -85,8 +85,9 @@ def _check_user(username: str, role: str, country: str | None) -> str | None:
 
         code = (country or "").upper()
         if code not in reference.countries():
+            given = f", not {country!r}" if country else ""
             raise InputError(f"A {ROLE_NAMES[role]} acts for one country: give --country with its ISO 3166 "
-                             f"alpha-3 code (e.g. THA), not {country!r}.")
+                             f"alpha-3 code (e.g. THA){given}.")
         return code
     if country:
         raise InputError(f"A {ROLE_NAMES[role]} acts for the whole region: leave out --country.")

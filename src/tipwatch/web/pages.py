@@ -22,7 +22,7 @@ from tipwatch.errors import InputError, NotFound, PermissionDenied
 from tipwatch.web import access, audit, auth, publish, workflow
 from tipwatch.web.api import read_upload
 from tipwatch.web.auth import ROLE_NAMES, Principal
-from tipwatch.web.deps import COOKIE, CSRF_FIELD, Site, client, csrf, signed_in, site, who
+from tipwatch.web.deps import COOKIE, CSRF_FIELD, NotSignedIn, Site, client, csrf, signed_in, site, who
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("tipwatch.web").joinpath("templates")))
@@ -159,7 +159,7 @@ def uploads_page(request: Request, s: Site = Depends(site), p: Principal = Depen
 def upload_form(request: Request, file: Annotated[UploadFile, File()], p: Principal = Depends(csrf),
                 s: Site = Depends(site)):
     if not p.signed_in:
-        raise PermissionDenied("Sign in as a national focal point to upload.")
+        raise NotSignedIn("Sign in as a national focal point to upload.")
     if not file.filename:
         raise InputError("Choose a file to upload first.")
     content = read_upload(file)

@@ -8,6 +8,7 @@ publication only, so an upload accepted later stays out of public view until the
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import secrets
@@ -23,7 +24,7 @@ from tipwatch.store import open_store
 from tipwatch.store.schema import publications, uploads
 from tipwatch.web import access, audit
 from tipwatch.web.auth import Principal
-from tipwatch.web.deps import Site
+from tipwatch.web.deps import NotSignedIn, Site
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,13 @@ def publish(site: Site, who: Principal, client: str | None = None, *, build_repo
     Raises:
         PermissionDenied: The person is not a regional analyst.
     """
+    if not who.signed_in:
+        raise NotSignedIn("Sign in as a regional analyst to publish.")
     if who.role != "analyst":
         raise PermissionDenied("Only a regional analyst publishes.")
-    with site.lock:
-        body = access.publication(site.store, site.region, site.years)
+    # Its own connections, so that the live pages need not wait on the site's lock meanwhile.
+    with open_store(site.store.url) as store:
+        body = access.publication(store, site.region, site.years)
     pid = secrets.token_hex(8)
     now = _now()
     with site.store.engine.begin() as conn:
@@ -108,14 +112,17 @@ def latest(site: Site) -> tuple[str, dict] | None:
     if key not in site.cache:
         with site.store.engine.connect() as conn:
             text = conn.execute(sa.select(publications.c.payload).where(publications.c.id == pid)).scalar()
-        site.cache[key] = (json.loads(text), text.encode())
+        raw = text.encode()
+        # Compressed once here (1.9 MB → about 120 kB for the demo), not on every request.
+        site.cache[key] = (json.loads(text), raw, gzip.compress(raw, compresslevel=6, mtime=0))
     return pid, site.cache[key][0]
 
 
-def latest_json(site: Site) -> bytes | None:
-    """The newest publication's body as the JSON bytes it was stored as (the public API's answer)."""
+def latest_json(site: Site, compressed: bool = False) -> bytes | None:
+    """The newest publication's body as the JSON bytes it was stored as (the public API's answer), or
+    those bytes gzip-compressed."""
     found = latest(site)
-    return None if found is None else site.cache[("publication", found[0])][1]
+    return None if found is None else site.cache[("publication", found[0])][2 if compressed else 1]
 
 
 def report_file(engine: sa.Engine, kind: str) -> tuple[str, bytes]:

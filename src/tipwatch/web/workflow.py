@@ -31,14 +31,19 @@ from tipwatch.store.schema import FIGURE_KEY, observations, raw_files, uploads
 from tipwatch.web import audit
 from tipwatch.web.auth import ROLE_NAMES, Principal
 
-#: States, in the order an upload moves through them.
-STATES = ("invalid", "valid", "submitted", "approved", "accepted", "published", "returned", "superseded")
+#: States, in the order an upload moves through them (``importing`` while an accepted file is imported).
+STATES = ("invalid", "valid", "submitted", "approved", "importing", "accepted", "published", "returned", "superseded")
+BUSY = "importing"
 #: States an upload can be replaced from by a newer upload of the same country.
 OPEN_STATES = ("invalid", "valid", "returned")
 #: How many problems an upload's report keeps (the count is always complete).
 MAX_PROBLEMS = 5000
 #: How many changed figures a restatement's report lists (the counts are always complete).
 MAX_DIFFERENCES = 500
+#: Each step as the messages name it: (what the person may do, what the upload can be).
+STEP_WORDS = {"submit": ("submit an upload", "submitted"), "approve": ("approve an upload", "approved"),
+              "return": ("return an upload for correction", "returned"),
+              "accept": ("accept and lock an upload", "accepted")}
 
 
 def _now() -> datetime:
@@ -139,7 +144,7 @@ def _differences(store: Store, country: str, old_submission: str, new_obs: pa.Ta
     change[both & differs] = "revised"
     m["change"] = change
     changed = m[m.change != "unchanged"].sort_values(key)
-    rows = [{**{k: r[k] for k in ("area", "year", "indicator", "sex", "age", "form")},
+    rows = [{**{k: getattr(r, k) for k in ("area", "year", "indicator", "sex", "age", "form")},
              "old_value": None if pd.isna(r.value_old) else float(r.value_old),
              "new_value": None if pd.isna(r.value_new) else float(r.value_new), "change": r.change}
             for r in changed.head(MAX_DIFFERENCES).itertuples()]
@@ -206,7 +211,12 @@ def upload(store: Store, who: Principal, file_name: str, content: bytes, client:
         years = sorted({int(y) for y in batch.observations.column("year").to_pylist()})
         report["years"] = years
         country = _country_of(batch.scope)
-        if country != who.country:
+        if len(country) != 3 or not country.isalpha():
+            problems.append({"code": "wrong-country", "sheet": "", "line": None, "field": "", "found": batch.scope,
+                             "expected": who.country,
+                             "message": f"This file is not one country's submission (it covers {batch.scope}): "
+                                        f"upload {who.country}'s file made from the submission template."})
+        elif country != who.country:
             problems.append({"code": "wrong-country", "sheet": "", "line": None, "field": "", "found": country,
                              "expected": who.country,
                              "message": f"This file is about {country}; you submit for {who.country}: upload "
@@ -237,23 +247,45 @@ def upload(store: Store, who: Principal, file_name: str, content: bytes, client:
         return as_dict(_row(conn, uid))
 
 
+def _claim(store: Store, upload_id: str, from_state: str, to_state: str) -> None:
+    with store.engine.begin() as conn:
+        res = conn.execute(uploads.update().where(uploads.c.id == upload_id, uploads.c.state == from_state)
+                           .values(state=to_state, updated_at=_now()))
+    if res.rowcount != 1:
+        raise Conflict(f"Upload {upload_id} changed while this step was taken: reload it and try again.")
+
+
 def _step(store: Store, who: Principal, upload_id: str, *, action: str, roles: tuple[str, ...],
           from_states: tuple[str, ...], to_state: str, note: str | None = None, client: str | None = None,
           national: bool = True, on_move=None) -> dict:
+    if not who.signed_in:
+        from tipwatch.web.deps import NotSignedIn
+
+        raise NotSignedIn("Sign in first.")
     if who.role not in roles:
         names = " or ".join(ROLE_NAMES[r] for r in roles)
-        raise PermissionDenied(f"Only a {names} may {audit.ACTIONS[action].split(' (')[0]}.")
+        raise PermissionDenied(f"Only a {names} may {STEP_WORDS[action][0]}.")
     with store.engine.begin() as conn:
         row = _row(conn, upload_id)
         _visible(who, row)
         if national and who.role in ("focal_point", "approver") and row.country != who.country:
             raise NotFound(f"There is no upload {upload_id}.")
         if row.state not in from_states:
-            raise Conflict(f"Upload {upload_id} is {row.state}: it can be {audit.ACTIONS[action].split(' (')[0]} "
+            raise Conflict(f"Upload {upload_id} is {row.state}: it can be {STEP_WORDS[action][1]} "
                            f"only when it is {' or '.join(from_states)}.")
-    extra = on_move(row) if on_move else {}
+    current, extra = row.state, {}
+    if on_move is not None:
+        # Claimed first, so that of two people taking the step at once (or two server processes)
+        # only one does the work; given back if the work fails.
+        _claim(store, upload_id, current, BUSY)
+        current = BUSY
+        try:
+            extra = on_move(row)
+        except BaseException:
+            _claim(store, upload_id, BUSY, row.state)
+            raise
     with store.engine.begin() as conn:
-        res = conn.execute(uploads.update().where(uploads.c.id == upload_id, uploads.c.state == row.state)
+        res = conn.execute(uploads.update().where(uploads.c.id == upload_id, uploads.c.state == current)
                            .values(state=to_state, updated_at=_now(), note=note, **extra))
         if res.rowcount != 1:
             raise Conflict(f"Upload {upload_id} changed while this step was taken: reload it and try again.")
@@ -277,6 +309,13 @@ def approve(store: Store, who: Principal, upload_id: str, client: str | None = N
 def return_upload(store: Store, who: Principal, upload_id: str, note: str, client: str | None = None) -> dict:
     """The approver (a submitted upload) or the analyst (an approved one) sends it back, saying why."""
     note = (note or "").strip()
+    if not who.signed_in:
+        from tipwatch.web.deps import NotSignedIn
+
+        raise NotSignedIn("Sign in first.")
+    if who.role not in ("approver", "analyst"):
+        raise PermissionDenied(f"Only a {ROLE_NAMES['approver']} or {ROLE_NAMES['analyst']} may "
+                               f"{STEP_WORDS['return'][0]}.")
     if not note:
         raise InputError("Say why the upload goes back, so that the focal point knows what to correct.")
     states = ("submitted",) if who.role == "approver" else ("approved", "submitted")
