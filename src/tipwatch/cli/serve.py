@@ -39,12 +39,19 @@ def serve_cmd(
     from tipwatch.web import create_app
 
     application = create_app(url, region=region, years=span, secure_cookies=secure_cookies)
-    err.print(f"tipwatch serves {url} on http://{host}:{port}/ (API: /api/v1/docs); Ctrl-C stops it.")
+    shown = url
+    if "://" in url:  # never print a password that is part of the URL
+        import sqlalchemy as sa
+
+        shown = sa.make_url(url).render_as_string(hide_password=True)
+    err.print(f"tipwatch serves {shown} on http://{host}:{port}/ (API: /api/v1/docs); Ctrl-C stops it.")
     if workers > 1:
         application.state.site.store.close()
+        import json
         import os
 
-        os.environ["TIPWATCH_SERVE"] = "|".join([url, region, f"{span[0]}-{span[1]}", "1" if secure_cookies else ""])
+        os.environ["TIPWATCH_SERVE"] = json.dumps({"db": url, "region": region, "years": list(span),
+                                                   "secure_cookies": secure_cookies})
         uvicorn.run("tipwatch.web.app:from_environment", factory=True, host=host, port=port, workers=workers,
                     log_level="warning")
     else:

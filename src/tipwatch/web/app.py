@@ -136,8 +136,9 @@ def create_app(db: str, *, region: str = "ASEAN", years: tuple[int, int] = (2003
 
 def from_environment() -> FastAPI:
     """The application ``tipwatch serve --workers N`` starts in each worker process."""
+    import json
     import os
 
-    url, region, span, secure = os.environ["TIPWATCH_SERVE"].split("|")
-    first, last = (int(y) for y in span.split("-"))
-    return create_app(url, region=region, years=(first, last), secure_cookies=bool(secure))
+    cfg = json.loads(os.environ["TIPWATCH_SERVE"])
+    return create_app(cfg["db"], region=cfg["region"], years=tuple(cfg["years"]),
+                      secure_cookies=cfg["secure_cookies"])
