@@ -64,7 +64,6 @@ _TABLE = {
     #                                                 public fp_tha ap_tha fp_mys ap_mys analyst admin
     "GET /api/v1/openapi.json":                       ALL_200,
     "GET /api/v1/docs":                               ALL_200,
-    "GET /docs/oauth2-redirect":                      ALL_200,
     "MOUNT /static/js":                               ALL_200,
     "MOUNT /static/web":                              ALL_200,
     "GET /api/v1/me":                                 ALL_200,
@@ -134,7 +133,6 @@ class Request:
 REQUESTS = {
     "GET /api/v1/openapi.json": Request("GET", "/api/v1/openapi.json"),
     "GET /api/v1/docs": Request("GET", "/api/v1/docs"),
-    "GET /docs/oauth2-redirect": Request("GET", "/docs/oauth2-redirect"),
     "MOUNT /static/js": Request("GET", "/static/js/report.js"),
     "MOUNT /static/web": Request("GET", "/static/web/web.css"),
     "GET /api/v1/me": Request("GET", "/api/v1/me"),

@@ -80,3 +80,22 @@ def test_several_workers_share_one_postgresql_store(pg_cluster, tmp_path, capsys
 def test_a_duckdb_store_is_served_by_one_process(tmp_path, capsys):
     assert main(["serve", "--db", str(tmp_path / "t.duckdb"), "--workers", "2"]) == 1
     assert "one process" in capsys.readouterr().err
+
+
+def test_the_api_documentation_needs_no_internet(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from tipwatch.web import create_app
+
+    app = create_app(str(tmp_path / "t.duckdb"))
+    try:
+        with TestClient(app) as client:
+            page = client.get("/api/v1/docs")
+            assert page.status_code == 200
+            assert "cdn" not in page.text.lower() and "https://" not in page.text
+            for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+                assert f"/static/web/swagger/{asset}" in page.text
+                got = client.get(f"/static/web/swagger/{asset}")
+                assert got.status_code == 200 and len(got.content) > 100_000
+    finally:
+        app.state.site.store.close()

@@ -7,6 +7,7 @@ from importlib import resources
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -63,7 +64,7 @@ def create_app(db: str, *, region: str = "ASEAN", years: tuple[int, int] = (2003
                     "`Authorization: Bearer <token>` (`tipwatch users token NAME`).",
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served below, from tipwatch's own copy of Swagger UI (no CDN)
         redoc_url=None,
     )
     app.state.site = Site(store=store, region=region, years=years, secure_cookies=secure_cookies)
@@ -124,6 +125,16 @@ def create_app(db: str, *, region: str = "ASEAN", years: tuple[int, int] = (2003
     css = resources.files("tipwatch.web").joinpath("static")
     app.mount("/static/js", StaticFiles(directory=str(js)), name="js")
     app.mount("/static/web", StaticFiles(directory=str(css)), name="web-static")
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    async def api_docs():
+        # The interactive API documentation, with Swagger UI served by tipwatch (static/swagger/,
+        # see its SOURCE.md), so that it works on a network without internet access.
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="tipwatch API",
+                                   swagger_js_url="/static/web/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/web/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/web/swagger/favicon-32x32.png",
+                                   oauth2_redirect_url=None)
 
     from tipwatch.web import api, pages
 
