@@ -295,7 +295,7 @@ def routes_of(app) -> set[str]:
             found |= {f"{m} {route.path}" for m in methods if m != "HEAD"}
         else:
             found.add(f"MOUNT {route.path}")
-    assert len(found) > 40, found  # the included routers were seen through
+    assert len(found) >= 40, found  # the included routers were seen through
     return found
 
 
