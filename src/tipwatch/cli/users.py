@@ -95,28 +95,26 @@ def password_cmd(username: str, password: Password = None, db: Db = None) -> Non
     out.print(f"New password set for {username}; their browsers are signed out.")
 
 
-@users_app.command("disable")
-def disable(username: str, db: Db = None) -> None:
-    """Disable a person: they cannot sign in, their sessions end and their tokens are revoked."""
+def _set_active(username: str, active: bool, db: str | None) -> None:
     from tipwatch.store import open_store
     from tipwatch.web import auth
 
     with open_store(settings.resolve_db(db)) as store:
-        auth.set_active(store.engine, username, False)
-        _log(store, "user_changed", username, {"active": False})
-    out.print(f"{username} is disabled.")
+        auth.set_active(store.engine, username, active)
+        _log(store, "user_changed", username, {"active": active})
+    out.print(f"{username} is {'enabled' if active else 'disabled'}.")
+
+
+@users_app.command("disable")
+def disable(username: str, db: Db = None) -> None:
+    """Disable a person: they cannot sign in, their sessions end and their tokens are revoked."""
+    _set_active(username, False, db)
 
 
 @users_app.command("enable")
 def enable(username: str, db: Db = None) -> None:
     """Enable a disabled person again (their old tokens stay revoked)."""
-    from tipwatch.store import open_store
-    from tipwatch.web import auth
-
-    with open_store(settings.resolve_db(db)) as store:
-        auth.set_active(store.engine, username, True)
-        _log(store, "user_changed", username, {"active": True})
-    out.print(f"{username} is enabled.")
+    _set_active(username, True, db)
 
 
 @users_app.command("token")
