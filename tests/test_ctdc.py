@@ -219,6 +219,10 @@ def test_import_report_lists_the_ignored_lookup_columns(ctdc_url):
     assert report["detected_by"] == "first rows"  # the 7 columns are in both layouts
     assert report["vintage_assumed"] is True
     assert report["harmonisation"]["unmapped"] == []
+    # The crosswalks count records, not the distinct combinations of values they were looked up on.
+    countries = report["countries"]
+    assert sum(report["harmonisation"]["crosswalks"].values()) == (
+        countries["citizenship"]["mapped"] + countries["exploitation_country"]["mapped"])
 
 
 def test_the_tabulation_is_released_for_its_audience(ctdc_url):
@@ -484,3 +488,38 @@ def test_lines_are_file_lines_in_a_file_read_in_parallel(tmp_path):
     expected_year = [int(years[line - 2]) for line in t.line]
     expected_cit = ["PHL" if (line - 2) % 5 else "IDN" for line in t.line]
     assert t.year.tolist() == expected_year and t.citizenship.tolist() == expected_cit
+
+
+def test_a_row_with_too_few_or_too_many_fields_is_refused_with_its_line(tmp_path, store_url, capsys):
+    """A cut or hand-edited row is not padded or guessed: each is listed with its line, nothing is stored."""
+    path = _write(tmp_path, "cut.csv", "yearOfRegistration,gender,citizenship\n2017,Female,PH\n\n2017,Female\n"
+                  "2016,Male,PH\n2016,Male,PH,extra\n")
+    with pytest.raises(InvalidFile) as exc:
+        parse_file(path)
+    problems = exc.value.problems
+    assert [(p.code, p.line, p.found) for p in problems] == [
+        ("ctdc-fields", 4, "2017,Female"), ("ctdc-fields", 6, "2016,Male,PH,extra")]
+    assert problems[0].message.startswith("this row has 2 fields and the header 3")
+    assert main(["import", str(path), "--db", store_url]) == 1
+    err = capsys.readouterr().err
+    assert "cut.csv was not imported: 2 problems found" in err and "Traceback" not in err
+    with open_store(store_url) as store, store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM victim_records")).scalar_one() == 0
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_what_to_do(tmp_path, store_url, capsys):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("yearOfRegistration,gender,citizenship\n2017,Female,BR\n2017,Fêmea,BR\n".encode("latin-1"))
+    assert main(["import", str(path), "--db", store_url]) == 1
+    err = capsys.readouterr().err
+    assert "latin1.csv is not UTF-8 text: save it as 'CSV UTF-8' and import it again." in err
+    assert "Traceback" not in err
+
+
+def test_a_line_break_inside_quotes_is_part_of_its_cell(tmp_path):
+    """Quoted cells may hold line breaks (an ignored free-text column, say): the record is read whole."""
+    path = _write(tmp_path, "notes.csv", 'yearOfRegistration,gender,citizenship,note\n'
+                  '2017,Female,PH,"met at the border,\nreferred"\n2016,Male,ID,\n')
+    _, batch = parse_file(path)
+    got = [(r["year"], r["sex"], r["citizenship"]) for r in batch.microdata["victim_records"].to_pylist()]
+    assert got == [(2017, "female", "PHL"), (2016, "male", "IDN")]

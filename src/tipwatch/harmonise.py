@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -396,13 +397,15 @@ class Harmoniser:
         """Up to three codes of ``domain`` whose code or labels are closest to ``value``."""
         return _suggest(value, {k: code for k, (code, _) in self._table(domain).items()})
 
-    def map(self, domain: str, values, *, field: str) -> tuple[pa.Array, FieldReport]:
+    def map(self, domain: str, values, *, field: str, weights: pa.Array | None = None) -> tuple[pa.Array, FieldReport]:
         """Map a column of labels to codes of ``domain``.
 
         Args:
             domain: The code list to map into (`domains`), e.g. ``country``.
             values: A pyarrow Array or ChunkedArray, or a list of ``str | None``.
             field: The field's name as the user knows it (for the report).
+            weights: How many rows each value stands for, when ``values`` holds each distinct
+                combination of a file once (the report counts rows); one each when not given.
 
         Returns:
             The codes (``pa.string()``; null where the value is null, empty or unmapped) and what
@@ -416,7 +419,11 @@ class Harmoniser:
         encoded = pc.dictionary_encode(arr)
         distinct = encoded.dictionary.to_pylist()
         counts = [0] * len(distinct)
-        if distinct:
+        if distinct and weights is not None:
+            present = pc.is_valid(encoded.indices)
+            counts = np.bincount(encoded.indices.filter(present).to_numpy(), minlength=len(distinct),
+                                 weights=pc.filter(weights, present).to_numpy()).astype(np.int64).tolist()
+        elif distinct:
             vc = pc.value_counts(encoded.indices.drop_null())
             for index, n in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True):
                 counts[index] = n
@@ -439,7 +446,8 @@ class Harmoniser:
         unmapped = [{"field": field, "value": value, "rows": n,
                      "suggestions": _suggest(value, candidates) if i < MAX_SUGGESTED else []}
                     for i, (value, n) in enumerate(missing)]
-        report = FieldReport(field, domain, len(arr), sum(touched.values()), dict(touched), unmapped)
+        rows = len(arr) if weights is None else int(pc.sum(weights).as_py() or 0)
+        report = FieldReport(field, domain, rows, sum(touched.values()), dict(touched), unmapped)
         self._touched.update(touched)
         for u in unmapped:
             seen = self._unmapped.get((field, u["value"]))

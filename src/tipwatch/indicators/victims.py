@@ -50,12 +50,15 @@ UNKNOWN = "unknown"
 register(INDICATOR, "count")(lambda obs: count(obs, INDICATOR))
 
 
-def count_records(records: ir.Table) -> ir.Table:
+def count_records(records: ir.Table, *, weight: str | None = None) -> ir.Table:
     """The cube rows of ``victims_registered`` counted from victim records.
 
     Args:
         records: Victim records with at least ``year``, ``sex``, ``age_group``, ``citizenship``,
             ``exploitation_country`` and ``line``.
+        weight: A column saying how many records each row stands for, when ``records`` holds
+            each distinct combination of values once (with its first record's line); None: a
+            row is a record.
 
     Returns:
         One row per country of exploitation (``area``), year and breakdown: ``area, year, sex,
@@ -69,11 +72,15 @@ def count_records(records: ir.Table) -> ir.Table:
     )
     t = t.mutate(area=t.exploitation_country, cit=ibis.coalesce(t.citizenship, UNKNOWN))
     total = ibis.literal("total")
+
+    def value(table: ir.Table) -> ir.IntegerScalar:
+        return table.count() if weight is None else table[weight].sum()
+
     parts = []
     for by_sex in (True, False):
         for by_age in (True, False):
             keys = ["area", "year", *(["sex"] if by_sex else []), *(["age_group"] if by_age else [])]
-            g = t.group_by(keys).agg(value=t.count(), line=t.line.min())
+            g = t.group_by(keys).agg(value=value(t), line=t.line.min())
             parts.append(g.select(
                 "area", "year",
                 sex=g.sex if by_sex else total,
@@ -81,7 +88,7 @@ def count_records(records: ir.Table) -> ir.Table:
                 citizenship=total,
                 value="value", line="line",
             ))
-    g = t.group_by(["area", "year", "cit"]).agg(value=t.count(), line=t.line.min())
+    g = t.group_by(["area", "year", "cit"]).agg(value=value(t), line=t.line.min())
     parts.append(g.select("area", "year", sex=total, age=total, citizenship=g.cit, value="value", line="line"))
     out = ibis.union(*parts)
     return out.order_by(["area", "year", "sex", "age", "citizenship"])

@@ -17,9 +17,12 @@ decides. A header of columns both layouts share (``yearOfRegistration, gender, a
 citizenship, …``) is decided by its first rows: ISO2 or ISO3 countries, Female/Male or
 Woman/Man, ``0``/``-99`` flags or ``1``/empty.
 
-The file is read by DuckDB as text (every column VARCHAR, so Namibia's ``NA`` stays a code),
-checked and typed in SQL, its countries mapped to ISO3 by `tipwatch.harmonise` on the distinct
-values; nothing is done per row in Python. What each value becomes:
+The file's CTDC columns are read from memory by Arrow's CSV reader as text (dictionary-encoded,
+no value read as missing, so Namibia's ``NA`` stays a code). A million records hold a few hundred
+distinct combinations of codes: the codebook's rules (SQL, in DuckDB) and the country crosswalks
+(`tipwatch.harmonise`) run once per combination, the cube's count takes each combination with its
+number of records, and each record then takes its combination's result; nothing is done per row
+in Python. What each value becomes:
 
 - country ``0`` (also ``00``, ``ZZ`` in the 2020 layout) → ``unknown``; ``-99`` or an empty cell →
   missing (NULL); anything else → ISO3 through the crosswalks;
@@ -35,10 +38,11 @@ codebook (a gender, an age band, a majority status, a data source or a trafficki
 a flag that is not 0, 1 or missing, a year that is not a year from 2002 to this year, a
 country code no crosswalk maps or of the other ISO length (``NA`` in the ISO3 layout is R's
 missing value more likely than Namibia), a column named twice, columns of both layouts in one
-header, a header with no data. Warnings (the file is imported, the report says so): columns that are not
-CTDC's (ignored), values that differ from the codebook only in upper/lower case, records left out
-of the cube (no year, or no known country of exploitation), and a release date assumed because
-``--vintage`` was not given.
+header, a header with no data, a row with more or fewer fields than the header (a cut or
+hand-edited line: listed with its line, never padded), text that is not UTF-8. Warnings (the
+file is imported, the report says so): columns that are not CTDC's (ignored), values that differ
+from the codebook only in upper/lower case, records left out of the cube (no year, or no known
+country of exploitation), and a release date assumed because ``--vintage`` was not given.
 """
 
 from __future__ import annotations
@@ -47,17 +51,16 @@ import contextlib
 import csv
 import difflib
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import yaml
 
 from tipwatch import reference
@@ -379,9 +382,11 @@ class _Sql:
     def field(self, name: str) -> Column | None:
         return next((c for c in self.present.values() if c.field == name), None)
 
-    def typed(self, submission: str) -> str:
-        """SELECT of the typed record fields, plus each country column's text for the crosswalks."""
-        out = [f"{_lit(submission)} AS submission_id", "_line AS line"]
+    def typed(self) -> str:
+        """SELECT of the typed record fields for each combination of values (``combos``), with its
+        number of records ``_n``, the record id column's text, and each country column's text for the
+        crosswalks. The line and the submission are the record's own: added by the caller."""
+        out = ["_n"]
         year = self.field("year")
         out.append(f"CAST({self.number(year)} AS INTEGER) AS year" if year else "CAST(NULL AS INTEGER) AS year")
         sex = self.field("sex")
@@ -410,8 +415,7 @@ class _Sql:
         out.append(f"NULLIF(concat_ws(';', {', '.join(forms)}), '') AS forms" if forms
                    else "CAST(NULL AS VARCHAR) AS forms")
         ref = self.present.get(self.layout.record_ref) if self.layout.record_ref else None
-        out.append(f"coalesce({_q(ref.name)}, CAST(_line AS VARCHAR)) AS record_ref" if ref
-                   else "CAST(_line AS VARCHAR) AS record_ref")
+        out.append(f"{_q(ref.name)} AS record_ref_text" if ref else "CAST(NULL AS VARCHAR) AS record_ref_text")
         for fname in COUNTRY_FIELDS:
             c = self.field(fname)
             if c is None:
@@ -421,7 +425,7 @@ class _Sql:
             unknown = f"{v} IN {_in(self.layout.unknown_countries)}" if self.layout.unknown_countries else "FALSE"
             out += [f"(CASE WHEN {unknown} THEN NULL ELSE {v} END) AS {fname}_text",
                     f"coalesce({unknown}, FALSE) AS {fname}_unknown"]
-        return "SELECT " + ",\n  ".join(out) + " FROM raw"
+        return "SELECT " + ",\n  ".join(out) + " FROM combos ORDER BY _combo"
 
 
 # --- parsing -------------------------------------------------------------------------------------------
@@ -447,16 +451,17 @@ def _resolve(f: ReceivedFile, layout_id: str) -> Match:
     return m
 
 
-def _data_lines(content: bytes) -> pa.Array | None:
-    """The line of each row DuckDB reads, when the file has empty lines (which DuckDB skips); else None.
+def _data_lines(content: bytes, rows: int) -> pa.Array | None:
+    """The line of each of the ``rows`` rows read, when the file has empty lines (which readers skip); else None.
 
-    Counted on the bytes, not per line in Python: a newline followed by another (or by CR LF) opens an
-    empty line; every other line after the header holds a row.
+    Counted on the bytes, not per line in Python: when the file has as many lines as the header
+    and the rows, none is empty (the usual case, one pass at memchr speed). Otherwise a newline
+    followed by another (or by CR LF) opens an empty line; every other line after the header holds a row.
     """
-    if content.find(b"\n\n") < 0 and content.find(b"\n\r\n") < 0:  # the usual case, at memchr speed
+    lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
+    if lines <= rows + 1:
         return None
     blanks = [m.start() for m in re.finditer(rb"\n(?=\r?\n)", content)]
-    lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
     empty, before, last = [], 0, 0
     for p in blanks:  # newlines before each empty line, counted once over the file
         before += content.count(b"\n", last, p)
@@ -467,32 +472,136 @@ def _data_lines(content: bytes) -> pa.Array | None:
     return pa.array(np.delete(numbers, empty[empty <= lines] - 2).astype(np.int32))
 
 
-def _stage(con: duckdb.DuckDBPyConnection, m: Match, path: Path, content: bytes) -> int:
-    """``raw``: the CTDC columns of the file as trimmed text (empty → NULL) with each row's line."""
-    n = len(m.header)
-    cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
-    # DuckDB reads an empty cell as NULL; a cell of spaces becomes NULL too.
-    select = ", ".join(f"NULLIF(TRIM(c{i}), '') AS {_q(col.name)}" for i, col in m.columns)
-    con.execute(
-        f"CREATE TABLE staged AS SELECT {select} FROM read_csv({_lit(str(path))}, header = true, "
-        f"auto_detect = false, columns = {cols}, delim = {_lit(m.delimiter)}, quote = '\"', escape = '\"', "
-        "null_padding = true, strict_mode = false, encoding = 'utf-8')")
-    # A row's line is its position + 2 (the header is line 1): the table keeps the file's order
-    # (DuckDB preserves insertion order), so its rowid is the position, without a window over the scan.
-    # Empty lines, which DuckDB skips, are added back; a line break inside quotes (CTDC has none)
-    # would still shift the lines after it. A row with no value in any CTDC column is skipped (and
-    # counted); the others keep their line.
-    any_value = " OR ".join(f"{_q(col.name)} IS NOT NULL" for _, col in m.columns)
-    lines = _data_lines(content)
-    rows = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
-    if lines is not None and len(lines) >= rows:
-        con.register("_lines", pa.table({"pos": pa.array(range(rows), pa.int64()), "line": lines[:rows]}))
-        con.execute(f"CREATE VIEW raw AS SELECT l.line AS _line, s.* FROM (SELECT rowid AS pos, * FROM staged) AS s "
-                    f"JOIN _lines AS l USING (pos) WHERE {any_value}")
+#: Each CTDC column is read as dictionary-encoded text: a few distinct codes over a million rows.
+_CODES = pa.dictionary(pa.int32(), pa.string())
+
+
+def _read(content: bytes, m: Match, *, threads: bool, on_ragged) -> pa.Table:
+    """The file's CTDC columns as text (``c<position>``), exactly as written: Namibia's ``NA`` is a code."""
+    names = [f"c{i}" for i in range(len(m.header))]
+    wanted = [f"c{i}" for i, _ in m.columns]
+    return pa_csv.read_csv(
+        pa.BufferReader(content),
+        read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=threads),
+        parse_options=pa_csv.ParseOptions(delimiter=m.delimiter, quote_char='"', double_quote=True,
+                                          newlines_in_values=True, invalid_row_handler=on_ragged),
+        convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(wanted, _CODES), include_columns=wanted,
+                                              null_values=[], strings_can_be_null=False,
+                                              quoted_strings_can_be_null=False))
+
+
+def _ragged(f: ReceivedFile, m: Match) -> list[Problem]:
+    """Every row whose number of fields is not the header's, with its line (read again, in order)."""
+    rows = []
+
+    def keep(row) -> str:
+        rows.append(row)
+        return "skip"
+
+    read = _read(f.content, m, threads=False, on_ragged=keep)  # a parallel read does not know row numbers
+    lines = _data_lines(f.content, read.num_rows + len(rows))
+    problems = []
+    for row in rows[:MAX_ROWS_PER_FIELD]:
+        # The reader numbers the rows it sees (the header is 1; empty lines are not rows).
+        line = row.number if lines is None or row.number is None else lines[row.number - 2].as_py()
+        text = row.text if len(row.text) <= 80 else row.text[:77] + "..."
+        problems.append(Problem("ctdc-fields", f"this row has {row.actual_columns} fields and the header "
+                                f"{row.expected_columns}: a cell is missing or a {m.delimiter!r} too many "
+                                "(a quote left open?)", line=line, found=text,
+                                expected=f"{row.expected_columns} fields, as in the header"))
+    if len(rows) > len(problems):
+        problems.append(Problem("ctdc-more", f"{len(rows) - len(problems):,} more rows have a number of fields "
+                                "that is not the header's (the first are listed above)"))
+    return problems
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A file's records as staged: each record's line and the combination of values it holds."""
+
+    records: int
+    blank: int  # rows with no value in any CTDC column, skipped
+    line: pa.Array  # int32, per record
+    combo: pa.Array  # int32, per record: its row in ``combos``
+    first_line: pa.Array  # int32, per combination: the line of its first record
+
+    def expand(self, values: pa.Array) -> pa.Array:
+        """A value per combination → the value of each record."""
+        return values.take(self.combo)
+
+
+def _combinations(columns: list[pa.DictionaryArray]) -> tuple[pa.Array, np.ndarray]:
+    """Each row's combination of values (numbered in order of first appearance), and the first row of each.
+
+    The dictionary indices of the columns make one integer per row; the integers are renumbered
+    whenever their range would outgrow 64 bits, so any number of columns and values works.
+    """
+    key = None
+    span = 1
+    for codes in columns:
+        card = len(codes.dictionary) + 1  # the last value stands for an empty cell
+        idx = codes.indices.fill_null(card - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+        if key is not None and span * card >= 2**62:
+            key = pc.dictionary_encode(pa.array(key)).indices.to_numpy().astype(np.int64)
+            span = int(key.max()) + 1
+        key = idx if key is None else key * card + idx
+        span *= card
+    combo = pc.dictionary_encode(pa.array(key)).indices  # numbered in order of first appearance
+    numbers = combo.to_numpy()
+    running = np.maximum.accumulate(numbers)
+    first = np.flatnonzero(np.r_[True, running[1:] > running[:-1]])
+    return combo.cast(pa.int32()), first
+
+
+def _stage(con: duckdb.DuckDBPyConnection, m: Match, f: ReceivedFile) -> _Staged:
+    """Register ``raw`` (each record: ``_line`` and its CTDC columns as trimmed text, empty → NULL) and
+    ``combos`` (each distinct combination of those values: ``_combo``, its number of records ``_n``, the values).
+
+    The file is read from memory by Arrow's CSV reader, in parallel, each column dictionary-encoded.
+    A CTDC file holds a few hundred distinct combinations of codes in a million records, so the
+    codebook's rules and the mappings run once per combination and each record takes its result.
+    A row with no value in any CTDC column is skipped (and counted); the others keep their line.
+
+    Raises:
+        InvalidFile: rows with more or fewer fields than the header (nothing else is checked then).
+    """
+    ragged = []
+    table = _read(f.content, m, threads=True, on_ragged=lambda row: ragged.append(row) or "skip")
+    if ragged:
+        raise InvalidFile(f.name, _ragged(f, m))
+    rows = table.num_rows
+    # A row's line is its position + 2 (the header is line 1), empty lines (which the reader skips)
+    # added back; a line break inside quotes (CTDC has none) would shift the lines after it.
+    lines = _data_lines(f.content, rows)
+    line = (pa.array(np.arange(2, rows + 2, dtype=np.int32)) if lines is None or len(lines) < rows
+            else lines[:rows])
+    columns = {}
+    for (_, col), chunked in zip(m.columns, table.unify_dictionaries().columns, strict=True):
+        codes = chunked.combine_chunks()
+        if not isinstance(codes, pa.DictionaryArray):  # no chunk at all: a header without rows
+            codes = pa.DictionaryArray.from_arrays(pa.array([], pa.int32()), pa.array([], pa.string()))
+        text = pc.utf8_trim(codes.dictionary, " ")
+        indices = pc.if_else(pc.take(pc.equal(text, ""), codes.indices), pa.scalar(None, pa.int32()), codes.indices)
+        columns[col.name] = pa.DictionaryArray.from_arrays(indices, text)
+    valued = None
+    for array in columns.values():
+        valued = pc.is_valid(array) if valued is None else pc.or_(valued, pc.is_valid(array))
+    if valued is not None and pc.sum(valued).as_py() != rows:
+        line = line.filter(valued)
+        columns = {name: array.filter(valued) for name, array in columns.items()}
+    records = len(line)
+    con.register("raw", pa.table({"_line": line, **columns}))
+    if records:
+        combo, first = _combinations(list(columns.values()))
     else:
-        con.execute(f"CREATE VIEW raw AS SELECT CAST(rowid + 2 AS INTEGER) AS _line, * FROM staged "
-                    f"WHERE {any_value}")
-    return con.execute(f"SELECT count(*) FROM staged WHERE NOT ({any_value})").fetchall()[0][0]
+        combo, first = pa.array([], pa.int32()), np.array([], np.int64)
+    picked = pa.array(first)
+    con.register("combos", pa.table({
+        "_combo": pa.array(np.arange(len(first), dtype=np.int32)),
+        "_n": pa.array(np.bincount(combo.to_numpy(), minlength=len(first)).astype(np.int64)),
+        **{name: array.take(picked).cast(pa.string()) for name, array in columns.items()},
+    }))
+    return _Staged(records, rows - records, line, combo, line.take(picked))
 
 
 def _check(con: duckdb.DuckDBPyConnection, sql: _Sql) -> tuple[list[Problem], dict[str, int]]:
@@ -506,8 +615,8 @@ def _check(con: duckdb.DuckDBPyConnection, sql: _Sql) -> tuple[list[Problem], di
     if not conds:
         return [], {}
     keys = list(conds)
-    counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {c})" for c in conds.values())
-                         + " FROM raw").fetchall()[0]
+    counts = con.execute("SELECT " + ", ".join(f"coalesce(sum(_n) FILTER (WHERE {c}), 0)" for c in conds.values())
+                         + " FROM combos").fetchall()[0]
     found = dict(zip(keys, counts, strict=True))
     case_only = {name: n for (name, kind), n in found.items() if kind == "case" and n}
     problems: list[Problem] = []
@@ -541,14 +650,17 @@ def _value_problem(sql: _Sql, col: Column, line: int, value: str) -> Problem:
                    expected=", ".join(labels) + f", or {missing} or empty when not known")
 
 
-def _countries(table: pa.Table, sql: _Sql, crosswalks: tuple) -> tuple[dict[str, pa.Array], list[Problem], dict]:
-    """ISO3 (or ``unknown``) for each country column; a code no crosswalk maps is a problem."""
+def _countries(table: pa.Table, staged: _Staged, sql: _Sql, crosswalks: tuple
+               ) -> tuple[dict[str, pa.Array], list[Problem], dict]:
+    """ISO3 (or ``unknown``) for each country column of ``table`` (a row per combination of values, with
+    its number of records ``_n``); a code no crosswalk maps is a problem, listed with each record's line."""
     from tipwatch.harmonise import Harmoniser
 
     h = Harmoniser(extra=crosswalks)
     out, problems, counts = {}, [], {}
     countries = reference.countries()
     allowed = set(countries) | {"unknown", "stateless"}
+    weights = table["_n"]
     for fname in COUNTRY_FIELDS:
         col = sql.field(fname)
         text = table[f"{fname}_text"]
@@ -559,11 +671,13 @@ def _countries(table: pa.Table, sql: _Sql, crosswalks: tuple) -> tuple[dict[str,
         # A code of the other ISO length is a mix-up, not a code to guess: refused before mapping.
         other = 5 - sql.layout.country_letters  # 2 ↔ 3
         misfit = pc.and_(pc.equal(pc.utf8_length(text), other), pc.utf8_is_alpha(text))
-        codes, _ = h.map("country", pc.if_else(misfit, pa.scalar(None, pa.string()), text), field=col.name)
+        codes, _ = h.map("country", pc.if_else(misfit, pa.scalar(None, pa.string()), text), field=col.name,
+                         weights=weights)
         bad = pc.and_(pc.is_valid(text), pc.invert(pc.is_in(codes, value_set=pa.array(sorted(allowed)))))
         if pc.any(bad).as_py():
-            lines = pc.filter(table["line"], bad)
-            found = pc.filter(text, bad)
+            bad = staged.expand(bad)
+            lines = pc.filter(staged.line, bad)
+            found = pc.filter(staged.expand(text), bad)
             shown = min(len(lines), MAX_ROWS_PER_FIELD)
             for line, value in zip(lines[:shown].to_pylist(), found[:shown].to_pylist(), strict=True):
                 tail = ""
@@ -591,20 +705,26 @@ def _countries(table: pa.Table, sql: _Sql, crosswalks: tuple) -> tuple[dict[str,
                 problems.append(Problem("ctdc-more", f"{len(lines) - shown:,} more rows have {col.name} codes "
                                         "tipwatch cannot map (the first are listed above)", field=col.name))
         out[fname] = pc.if_else(unknown, pa.scalar("unknown"), codes)
-        counts[fname] = {"column": col.name, "unknown": pc.sum(unknown).as_py() or 0,
-                         "missing": pc.sum(pc.and_(pc.is_null(text), pc.invert(unknown))).as_py() or 0,
-                         "mapped": pc.sum(pc.is_valid(codes)).as_py() or 0}
+        counts[fname] = {"column": col.name, "unknown": _records(weights, unknown),
+                         "missing": _records(weights, pc.and_(pc.is_null(text), pc.invert(unknown))),
+                         "mapped": _records(weights, pc.is_valid(codes))}
     return out, problems, {"report": h.report(), "counts": counts}
 
 
-def _observations(con: duckdb.DuckDBPyConnection, records: pa.Table) -> pa.Table:
-    """The cube rows of ``victims_registered``, counted by the rule in `tipwatch.indicators.victims`."""
+def _records(weights: pa.Array, where: pa.Array) -> int:
+    """How many records the combinations where ``where`` is true stand for."""
+    return int(pc.sum(pc.filter(weights, pc.fill_null(where, False))).as_py() or 0)
+
+
+def _observations(con: duckdb.DuckDBPyConnection, combos: pa.Table) -> pa.Table:
+    """The cube rows of ``victims_registered``, counted by the rule in `tipwatch.indicators.victims` from
+    each combination of values (``combos``: the record fields, ``line`` of its first record, records ``_n``)."""
     import ibis
 
     from tipwatch.indicators.victims import INDICATOR, count_records
 
     backend = ibis.duckdb.from_connection(con)
-    counted = backend.to_pyarrow(count_records(ibis.memtable(records)))
+    counted = backend.to_pyarrow(count_records(ibis.memtable(combos), weight="_n"))
     n = counted.num_rows
     unit = next(m["unit"] for m in reference.indicator_meta() if m["id"] == INDICATOR)
 
@@ -646,46 +766,49 @@ def parse_layout(f: ReceivedFile, layout_id: str, *, vintage: date | None = None
     sql = _Sql(m)
     con = duckdb.connect()
     try:
-        with tempfile.TemporaryDirectory(prefix="tipwatch-ctdc-") as tmp:
-            path = Path(tmp) / "data.csv"
-            path.write_bytes(f.content)
-            try:
-                blank = _stage(con, m, path, f.content)
-            except duckdb.Error as exc:
-                message = str(exc).splitlines()[0]
-                if "unicode" in message.lower() or "utf" in message.lower():
-                    raise InputError(f"{f.name} is not UTF-8 text: save it as 'CSV UTF-8' and import it again.") \
-                        from None
-                raise InputError(f"{f.name} could not be read as CSV ({message}).") from None
-        rows = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
-        if rows == 0:
+        try:
+            staged = _stage(con, m, f)
+        except pa.ArrowInvalid as exc:
+            message = str(exc).splitlines()[0]
+            if "utf8" in message.lower() or "utf-8" in message.lower():
+                raise InputError(f"{f.name} is not UTF-8 text: save it as 'CSV UTF-8' and import it again.") \
+                    from None
+            raise InputError(f"{f.name} could not be read as CSV ({message}).") from None
+        blank = staged.blank
+        if staged.records == 0:
             problems.append(Problem("ctdc-empty", "the file has a CTDC header but no records", line=2))
             raise InvalidFile(f.name, problems)
         found, case_only = _check(con, sql)
         problems += found
-        sid = submission_id(layout.source, f.sha256)
-        typed = con.sql(sql.typed(sid)).to_arrow_table()
-        countries, country_problems, harmonised = _countries(typed, sql, tuple(crosswalks))
+        typed = con.sql(sql.typed()).to_arrow_table()
+        countries, country_problems, harmonised = _countries(typed, staged, sql, tuple(crosswalks))
         problems += country_problems
         if problems:
             problems.sort(key=lambda p: (p.line is None, p.line or 0))
             raise InvalidFile(f.name, problems)
 
-        n = typed.num_rows
-        records = pa.table({name: (countries[name] if name in countries else typed[name])
-                            for name in ("submission_id", *RECORD_FIELDS)})
-        observations = _observations(con, records)
-        con.register("records", records)
-        stats = con.execute(
-            "SELECT count(*) FILTER (WHERE year IS NULL), "
-            "count(*) FILTER (WHERE year IS NOT NULL AND exploitation_country = 'unknown'), "
-            "count(*) FILTER (WHERE year IS NOT NULL AND exploitation_country IS NULL), "
-            "count(*) FILTER (WHERE forms IS NOT NULL) FROM records").fetchall()[0]
+        n = staged.records
+        fields = {name: (countries[name] if name in countries else typed[name]) for name in RECORD_FIELDS
+                  if name not in ("record_ref", "line")}
+        record_ref = pc.cast(staged.line, pa.string())
+        if sql.layout.record_ref and sql.layout.record_ref in sql.present:
+            record_ref = pc.coalesce(staged.expand(typed["record_ref_text"]), record_ref)
+        sid = submission_id(layout.source, f.sha256)
+        records = pa.table({"submission_id": pa.repeat(sid, n).cast(pa.string()), "record_ref": record_ref,
+                            **{name: staged.expand(fields[name]) for name in RECORD_FIELDS[1:-1]},
+                            "line": staged.line})
+        observations = _observations(con, pa.table({**fields, "line": staged.first_line, "_n": typed["_n"]}))
+        weights, year, country = typed["_n"], fields["year"], fields["exploitation_country"]
+        stats = (_records(weights, pc.is_null(year)),
+                 _records(weights, pc.and_(pc.is_valid(year), pc.equal(country, "unknown"))),
+                 _records(weights, pc.and_(pc.is_valid(year), pc.is_null(country))),
+                 _records(weights, pc.is_valid(fields["forms"])))
         floats = 0
         flag_cols = [c for c in sql.present.values() if c.type == "flag"]
         if flag_cols:
-            floats = con.execute("SELECT " + " + ".join(f"count(*) FILTER (WHERE {_q(c.name)} IN ('0.0', '1.0'))"
-                                                        for c in flag_cols) + " FROM raw").fetchall()[0][0]
+            floats = con.execute("SELECT " + " + ".join(
+                f"coalesce(sum(_n) FILTER (WHERE {_q(c.name)} IN ('0.0', '1.0')), 0)" for c in flag_cols)
+                + " FROM combos").fetchall()[0][0]
     finally:
         con.close()
 
