@@ -523,3 +523,22 @@ def test_a_line_break_inside_quotes_is_part_of_its_cell(tmp_path):
     _, batch = parse_file(path)
     got = [(r["year"], r["sex"], r["citizenship"]) for r in batch.microdata["victim_records"].to_pylist()]
     assert got == [(2017, "female", "PHL"), (2016, "male", "IDN")]
+
+
+def test_a_huge_value_or_row_is_refused_in_a_sentence(tmp_path, store_url, capsys):
+    """A damaged or hostile file: a 5-million-character cell is shown cut short; a 20 MB row is one sentence."""
+    path = tmp_path / "huge-cell.csv"
+    path.write_text("yearOfRegistration,gender,citizenship\n2017,Female,PH\n2017," + "x" * 5_000_000 + ",PH\n",
+                    encoding="utf-8")
+    with pytest.raises(InvalidFile) as exc:
+        parse_file(path)
+    (problem,) = exc.value.problems
+    assert (problem.code, problem.line, problem.field) == ("ctdc-code", 3, "gender")
+    assert problem.found.endswith("… (5,000,000 characters in all)") and len(problem.found) < 200
+    path = tmp_path / "huge-row.csv"
+    path.write_text("yearOfRegistration,gender,citizenship\n2017,Female,PH\n2017,Female," + "x" * 20_000_000 + "\n",
+                    encoding="utf-8")
+    assert main(["import", str(path), "--db", store_url]) == 1
+    err = capsys.readouterr().err
+    assert "huge-row.csv has a row longer than 4 MB: no CTDC record is that long" in err
+    assert "Traceback" not in err and len(err) < 1000

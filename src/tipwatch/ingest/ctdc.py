@@ -74,6 +74,8 @@ LAYOUTS = reference.DATA / "ctdc" / "layouts.yaml"
 #: Offending rows listed per column; beyond that one problem says how many more there are.
 MAX_ROWS_PER_FIELD = 1000
 DELIMITERS = (",", ";", "\t")
+#: What the CSV reader takes at a time (each in parallel); a row may not be longer.
+BLOCK_BYTES = 4 * 2**20
 #: How much of a file detection reads: the header and the first rows.
 HEAD_BYTES = 256 * 1024
 _DASHES = ("\u2014", "\u2013")  # — and –, which CTDC's 2024 codebook prints for "--"
@@ -482,7 +484,7 @@ def _read(content: bytes, m: Match, *, threads: bool, on_ragged) -> pa.Table:
     wanted = [f"c{i}" for i, _ in m.columns]
     return pa_csv.read_csv(
         pa.BufferReader(content),
-        read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=threads),
+        read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=threads, block_size=BLOCK_BYTES),
         parse_options=pa_csv.ParseOptions(delimiter=m.delimiter, quote_char='"', double_quote=True,
                                           newlines_in_values=True, invalid_row_handler=on_ragged),
         convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(wanted, _CODES), include_columns=wanted,
@@ -773,6 +775,9 @@ def parse_layout(f: ReceivedFile, layout_id: str, *, vintage: date | None = None
             if "utf8" in message.lower() or "utf-8" in message.lower():
                 raise InputError(f"{f.name} is not UTF-8 text: save it as 'CSV UTF-8' and import it again.") \
                     from None
+            if "straddl" in message or "block size" in message:
+                raise InputError(f"{f.name} has a row longer than {BLOCK_BYTES // 2**20} MB: no CTDC record is that "
+                                 "long, so the file is damaged (a quote left open?) or is not CTDC's.") from None
             raise InputError(f"{f.name} could not be read as CSV ({message}).") from None
         blank = staged.blank
         if staged.records == 0:

@@ -22,6 +22,10 @@ def submission_id(source: str, file_hash: str) -> str:
     return f"{source}:{file_hash[:24]}"
 
 
+#: The longest value a problem shows as found (a longer one is cut, and its length said).
+MAX_FOUND = 200
+
+
 @dataclass
 class Problem:
     """One thing wrong with a file, located precisely enough to fix it."""
@@ -33,6 +37,11 @@ class Problem:
     field: str = ""
     found: str = ""
     expected: str = ""
+
+    def __post_init__(self) -> None:
+        # A value as found in a hostile or damaged file can be megabytes long: show its start.
+        if isinstance(self.found, str) and len(self.found) > MAX_FOUND:
+            self.found = f"{self.found[:MAX_FOUND - 40]}… ({len(self.found):,} characters in all)"
 
     def __str__(self) -> str:
         where = ", ".join(
