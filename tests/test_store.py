@@ -15,7 +15,7 @@ def test_migrations_create_exactly_the_schema(store_url):
     (Read from information_schema: SQLAlchemy's reflection does not work on DuckDB.)
     """
     with open_store(store_url) as store, store.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0004"
+        assert MigrationContext.configure(conn).get_current_revision() == "0005"
         for table in metadata.sorted_tables:
             rows = conn.execute(sa.text(
                 "select column_name, is_nullable from information_schema.columns "

@@ -107,6 +107,9 @@ _TABLE = {
     "POST /publish":                                  (303, 403, 403, 403, 403, 303, 403),
     "GET /admin/audit":                               (303, 403, 403, 403, 403, 403, 200),
     "GET /admin/users":                               (303, 403, 403, 403, 403, 403, 200),
+    "GET /account":                                   (303, 200, 200, 200, 200, 200, 200),
+    # The right current password and two new ones that differ: asked, refused, nothing changed.
+    "POST /account/password":                         (303, 400, 400, 400, 400, 400, 400),
     "GET /favicon.ico":                               (204,) * 7,
 }
 #: route → role → status.
@@ -162,6 +165,10 @@ REQUESTS = {
     "GET /live": Request("GET", "/live", page=True),
     "GET /report": Request("GET", "/report", page=True),
     "GET /login": Request("GET", "/login", page=True),
+    "GET /account": Request("GET", "/account", page=True),
+    "POST /account/password": Request("POST", "/account/password", page=True,
+                                      data={"current_password": PASSWORD, "new_password": "a new one, twelve",
+                                            "new_password_again": "another one, twelve"}),
     "POST /login": Request("POST", "/login", page=True),
     "POST /logout": Request("POST", "/logout", page=True),
     "GET /uploads": Request("GET", "/uploads", page=True),
@@ -665,7 +672,7 @@ def test_a_browser_post_without_its_sessions_csrf_token_changes_nothing(world):
 
 def test_api_tokens_need_no_csrf_and_a_wrong_or_revoked_token_is_refused(world):
     auth.add_user(world.db, "tha_bot", PASSWORD, "focal_point", "THA")
-    token = auth.create_token(world.db, "tha_bot", "nightly")
+    token = auth.create_token(world.db, "tha_bot", "nightly").value
     bot = client(world.app)
     bearer = {"Authorization": f"Bearer {token}"}
     r = bot.post("/api/v1/uploads", headers=bearer, files={"file": ("tha.xlsx", world.good, XLSX)})
@@ -681,10 +688,39 @@ def test_api_tokens_need_no_csrf_and_a_wrong_or_revoked_token_is_refused(world):
                     files={"file": ("tha.xlsx", world.good, XLSX)}).status_code == 401
 
 
+def test_an_api_token_stops_working_when_it_expires(world):
+    """A token lasts a year unless asked otherwise; days=0 asks for no end; an expired one answers 401."""
+    auth.add_user(world.db, "mys_bot", PASSWORD, "focal_point", "MYS")
+    owner = Browser(world.app, "mys_bot", form=False)
+    made = owner.post("/api/v1/tokens", json={"name": "nightly", "days": 30})
+    assert made.status_code == 201, made.text
+    expires = datetime.fromisoformat(made.json()["expires_at"])
+    assert expires.tzinfo is not None and 29 <= (expires - datetime.now(UTC)).days <= 30
+    forever = owner.post("/api/v1/tokens", json={"name": "archive", "days": 0}).json()
+    assert forever["expires_at"] is None
+    assert owner.post("/api/v1/tokens", json={"days": auth.MAX_TOKEN_DAYS + 1}).status_code == 422
+    default = auth.create_token(world.db, "mys_bot")
+    assert 364 <= (default.expires_at - datetime.now(UTC).replace(tzinfo=None)).days <= 365
+    bot = client(world.app)
+
+    def me(token: str):
+        return bot.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert me(made.json()["token"]).json()["username"] == "mys_bot"
+    with world.db.begin() as conn:  # thirty days later
+        conn.execute(sa.text("UPDATE api_tokens SET expires_at = :t "
+                             "WHERE expires_at IS NOT NULL AND username = 'mys_bot'"),
+                     {"t": datetime.now(UTC).replace(tzinfo=None)})
+    expired = me(made.json()["token"])
+    assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+    assert me(default.value).status_code == 401
+    assert me(forever["token"]).json()["username"] == "mys_bot"  # no end: until revoked
+
+
 def test_a_disabled_persons_session_and_tokens_stop_working(world):
     auth.add_user(world.db, "ap_tha_deputy", PASSWORD, "approver", "THA")
     deputy = Browser(world.app, "ap_tha_deputy")
-    token = auth.create_token(world.db, "ap_tha_deputy")
+    token = auth.create_token(world.db, "ap_tha_deputy").value
     assert deputy.get("/api/v1/me").json()["username"] == "ap_tha_deputy"
     assert deputy.get("/api/v1/uploads").status_code == 200
     auth.set_active(world.db, "ap_tha_deputy", False)
@@ -709,6 +745,71 @@ def test_passwords_are_argon2_hashes_and_a_wrong_one_is_logged(world):
     assert "tipwatch_session" not in r.cookies
     assert count(world.db, audit_log, audit_log.c.action == "login_failed",
                  audit_log.c.target == "ap_mys") == failed + 1
+
+
+def test_signing_in_is_refused_after_five_wrong_passwords_for_a_while(world):
+    """Guessing passwords: after 5 wrong ones for a name within 15 minutes, even the right one is refused (429)
+    until the window has passed; other people sign in as usual, and every attempt is in the audit log."""
+    auth.add_user(world.db, "fp_lao", PASSWORD, "focal_point", "LAO")
+    guesser = client(world.app)
+
+    def sign_in(password: str):
+        return guesser.post("/login", data={"username": "fp_lao", "password": password}, headers=HTML,
+                            follow_redirects=False)
+
+    for i in range(audit.MAX_FAILED_LOGINS):
+        assert sign_in(f"guess-{i}-{PASSWORD}").status_code == 401
+    refused = sign_in(PASSWORD)
+    assert refused.status_code == 429 and "tipwatch_session" not in refused.cookies
+    assert "Too many wrong passwords for this user name" in refused.text
+    assert 14 * 60 <= int(refused.headers["Retry-After"]) <= 15 * 60
+    assert count(world.db, audit_log, audit_log.c.action == "login_refused", audit_log.c.target == "fp_lao") == 1
+    # Another person is not affected, and a name nobody has gets the same answer (nobody learns who exists).
+    assert client(world.app).post("/login", data={"username": "ap_tha", "password": PASSWORD},
+                                  follow_redirects=False).status_code == 303
+    for i in range(audit.MAX_FAILED_LOGINS):
+        client(world.app).post("/login", data={"username": "nobody_here", "password": f"x{i}"})
+    assert client(world.app).post("/login", data={"username": "nobody_here", "password": "x"}).status_code == 429
+    # Once the wrong passwords are older than the window, the right one works again.
+    with world.db.begin() as conn:
+        conn.execute(audit_log.update().where(audit_log.c.target == "fp_lao", audit_log.c.action == "login_failed")
+                     .values(logged_at=audit_log.c.logged_at - audit.LOGIN_WINDOW))
+    assert sign_in(PASSWORD).status_code == 303
+
+
+def test_a_person_changes_their_own_password(world):
+    """The current password first, the new one twice; other browsers are signed out, this one stays in."""
+    auth.add_user(world.db, "fp_khm", PASSWORD, "focal_point", "KHM")
+    here, elsewhere = Browser(world.app, "fp_khm"), Browser(world.app, "fp_khm")
+    page = here.get("/account", page=True)
+    assert page.status_code == 200 and "Change your password" in page.text and "fp_khm" in page.text
+    new = "the khm focal point's new password"
+
+    def change(current: str, first: str, second: str, csrf: bool = True):
+        return here.post("/account/password", page=True, csrf=csrf, follow_redirects=False,
+                         data={"current_password": current, "new_password": first, "new_password_again": second})
+
+    failed = count(world.db, audit_log, audit_log.c.action == "login_failed", audit_log.c.target == "fp_khm")
+    wrong = change("not it at all", new, new)
+    assert wrong.status_code == 400 and "The current password is wrong" in wrong.text
+    assert count(world.db, audit_log, audit_log.c.action == "login_failed",
+                 audit_log.c.target == "fp_khm") == failed + 1
+    assert "differ" in change(PASSWORD, new, new + "!").text
+    assert "too short" in change(PASSWORD, "short", "short").text
+    assert "is the current one" in change(PASSWORD, PASSWORD, PASSWORD).text
+    assert change(PASSWORD, new, new, csrf=False).status_code == 403
+    done = change(PASSWORD, new, new)
+    assert done.status_code == 303 and done.headers["location"] == "/account?changed=true"
+    assert "Your password is changed" in here.get("/account?changed=true", page=True).text
+    assert here.get("/api/v1/me").json()["username"] == "fp_khm"  # still signed in here
+    assert elsewhere.get("/api/v1/me").json()["role"] == "public"  # signed out there
+    def sign_in(password: str) -> int:
+        return client(world.app).post("/login", data={"username": "fp_khm", "password": password},
+                                      follow_redirects=False).status_code
+    assert (sign_in(PASSWORD), sign_in(new)) == (401, 303)
+    assert count(world.db, audit_log, audit_log.c.action == "user_changed", audit_log.c.target == "fp_khm") == 1
+    # The public has no account page.
+    assert client(world.app).get("/account", headers=HTML, follow_redirects=False).status_code == 303
 
 
 # --- The audit log ------------------------------------------------------------------------------------------
@@ -807,9 +908,13 @@ def test_users_command_adds_lists_refuses_and_makes_tokens_that_work(store_url, 
     assert main(["users", "list", "--json", "--db", store_url]) == 0
     assert [u["username"] for u in json.loads(capsys.readouterr().out)] == ["chief", "som"]
     # A token printed once, that the application takes.
-    assert main(["users", "token", "chief", "--name", "ci", "--db", store_url]) == 0
-    token = capsys.readouterr().out.strip()
+    assert main(["users", "token", "chief", "--name", "ci", "--days", "30", "--db", store_url]) == 0
+    printed = capsys.readouterr()
+    token = printed.out.strip()
     assert re.fullmatch(r"tw_[A-Za-z0-9_-]{40,}", token)
+    assert re.search(r"It works until \d\d \w{3} \d{4} \d\d:\d\d UTC\.", printed.err)
+    assert main(["users", "token", "chief", "--days", "-1", "--db", store_url]) == 1
+    assert "A token lasts from 1 to 3650 days, or 0" in capsys.readouterr().err
     app = create_app(store_url)
     try:
         http = client(app)

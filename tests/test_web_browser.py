@@ -9,7 +9,7 @@ loopback (`tests.web_support`).
 2. Thailand's focal point signs in with the login form, uploads the worked example with two
    errors and reads them, line by line; uploads the corrected file, sees no problems, submits it.
 3. Thailand's approver opens it from the list of uploads and approves it.
-4. The regional analyst accepts it and publishes.
+4. The regional analyst accepts it and publishes, then changes their own password.
 5. The public (a fresh browser, not signed in) sees the published figures on the overview and on
    Thailand's profile, one of them computed from the accepted file, with every chart drawn live;
    the Progress Report's PDF follows once it is built.
@@ -52,6 +52,7 @@ PUBLISH_MS = 300_000
 REPORT_SECONDS = 300
 PNG = b"\x89PNG\r\n\x1a\n"
 GOOD_NAME = "tha-2019-2021.xlsx"  # `example_files`' corrected workbook
+NEW_PASSWORD = "the analyst's new password"
 
 
 @pytest.fixture(scope="module")
@@ -252,6 +253,17 @@ def test_upload_to_publication_in_a_browser(store_url, browser, tmp_path):
             shots(page, "analyst-published")
             page.goto(base + "/uploads")
             expect(page.locator("#uploads tr[data-state=published]")).to_have_count(1)
+            # The analyst changes their own password: their name at the top right leads to the account page.
+            page.click("#whoami")
+            expect(page).to_have_url(base + "/account")
+            page.fill("input[name=current_password]", PASSWORD)
+            page.fill("input[name=new_password]", NEW_PASSWORD)
+            page.fill("input[name=new_password_again]", NEW_PASSWORD)
+            page.click("form[action='/account/password'] button[type=submit]")
+            expect(page).to_have_url(base + "/account?changed=true")
+            expect(page.locator("p.notice")).to_contain_text("Your password is changed")
+            expect(page.locator("#whoami")).to_contain_text("analyst")  # still signed in
+            shots(page, "analyst-password-changed")
             page.context.close()
 
             # 5. The public, in a fresh browser: the published figures, charts drawn live.

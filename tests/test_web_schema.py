@@ -44,7 +44,7 @@ def server(tmp_path_factory):
     with site.lock:
         workflow.upload(site.store, Principal("fp_tha", "focal_point", "THA"), good.name, good.read_bytes())
     publish.publish(site, Principal("analyst", "analyst"), build_report=False)
-    token = auth.create_token(site.store.engine, "analyst", "schemathesis")
+    token = auth.create_token(site.store.engine, "analyst", "schemathesis").value
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(publish, "_build_report", no_report)
         with live_server(app) as url:

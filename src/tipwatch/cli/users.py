@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from tipwatch import settings
-from tipwatch.cli import app, out
+from tipwatch.cli import app, err, out
 from tipwatch.cli.options import Db, Json
 from tipwatch.errors import InputError
 
@@ -122,6 +122,8 @@ def token(
     username: str,
     name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "api",
     revoke: Annotated[bool, typer.Option("--revoke", help="Revoke all of the person's tokens instead.")] = False,
+    days: Annotated[int, typer.Option("--days", help="How many days the token lasts; 0: until it is revoked.")
+                    ] = 365,
     db: Db = None,
 ) -> None:
     """Create an API token for machine submission (printed once), or revoke a person's tokens."""
@@ -134,6 +136,8 @@ def token(
             _log(store, "user_changed", username, {"tokens_revoked": n})
             out.print(f"Revoked {n} token{'s' if n != 1 else ''} of {username}.")
             return
-        value = auth.create_token(store.engine, username, name)
-        _log(store, "token_created", username, {"name": name})
-    out.print(value)
+        issued = auth.create_token(store.engine, username, name, days)
+        _log(store, "token_created", username, {"name": name, "days": days})
+    out.print(issued.value)
+    until = f"until {issued.expires_at:%d %b %Y %H:%M} UTC" if issued.expires_at else "until it is revoked"
+    err.print(f"The token is shown once: keep it safe. It works {until}.")

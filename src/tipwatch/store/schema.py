@@ -254,6 +254,7 @@ api_tokens = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("revoked", sa.Boolean, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=True),  # NULL: until revoked
 )
 
 #: Every file uploaded through the web application, valid or not, and where it stands:

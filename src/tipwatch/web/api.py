@@ -98,10 +98,13 @@ class User(BaseModel):
 
 class NewToken(BaseModel):
     name: str = Field(default="api", min_length=1, max_length=100)
+    days: int = Field(default=auth.TOKEN_DAYS, ge=0, le=auth.MAX_TOKEN_DAYS,
+                      description="How many days the token lasts; 0: until it is revoked.")
 
 
 class Token(BaseModel):
     token: str = Field(description="Shown once: send it as 'Authorization: Bearer <token>'.")
+    expires_at: UtcTime | None = Field(description="When the token stops working (UTC); null: when revoked.")
 
 
 ERRORS = {401: {"description": "Not signed in, or a wrong API token"},
@@ -319,6 +322,7 @@ def add_user(request: Request, body: NewUser, p: Principal = Depends(csrf), s: S
 def new_token(request: Request, body: NewToken, p: Principal = Depends(csrf), s: Site = Depends(site)) -> Token:
     """A new API token for the signed-in person, for machine submission."""
     _signed(p)
-    token = auth.create_token(s.store.engine, p.username, body.name)
-    audit.record(s.store.engine, p, "token_created", p.username, {"name": body.name}, client(request))
-    return Token(token=token)
+    issued = auth.create_token(s.store.engine, p.username, body.name, body.days)
+    audit.record(s.store.engine, p, "token_created", p.username, {"name": body.name, "days": body.days},
+                 client(request))
+    return Token(token=issued.value, expires_at=issued.expires_at)

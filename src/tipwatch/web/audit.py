@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -22,6 +22,7 @@ from tipwatch.web.auth import Principal
 ACTIONS = {
     "login": "signed in",
     "login_failed": "a wrong user name or password",
+    "login_refused": "signing in refused: too many wrong passwords for the user name",
     "logout": "signed out",
     "upload": "uploaded a file",
     "submit": "submitted an upload",
@@ -38,6 +39,34 @@ ACTIONS = {
 }
 
 COLUMNS = ("logged_at", "username", "role", "action", "target", "detail", "client")
+
+#: Wrong passwords for one user name, within `LOGIN_WINDOW` and since its last sign-in, after which
+#: signing in with that name is refused until the oldest of them is older than the window.
+MAX_FAILED_LOGINS = 5
+LOGIN_WINDOW = timedelta(minutes=15)
+
+
+def sign_in_refused_until(engine: sa.Engine, username: str) -> datetime | None:
+    """When signing in as ``username`` may be tried again (UTC), or None when it may be now.
+
+    Counted from the audit log, so every worker process of a multi-user server sees the same
+    count. Any name counts, known or not: the answer never tells whether a person exists.
+    Refused attempts are logged as ``login_refused``, which does not prolong the refusal.
+    """
+    now = datetime.now(UTC).replace(tzinfo=None)
+    since = now - LOGIN_WINDOW
+    with engine.connect() as conn:
+        last = conn.execute(sa.select(sa.func.max(audit_log.c.logged_at)).where(
+            audit_log.c.action == "login", audit_log.c.username == username)).scalar()
+        if last is not None and last > since:
+            since = last
+        failures = conn.execute(
+            sa.select(audit_log.c.logged_at)
+            .where(audit_log.c.action == "login_failed", audit_log.c.target == username, audit_log.c.logged_at > since)
+            .order_by(audit_log.c.logged_at.desc()).limit(MAX_FAILED_LOGINS)).scalars().all()
+    if len(failures) < MAX_FAILED_LOGINS:
+        return None
+    return failures[-1] + LOGIN_WINDOW
 
 
 def record(conn_or_engine: sa.Engine | sa.Connection, who: Principal, action: str, target: str | None = None,

@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -28,6 +29,9 @@ ROLE_NAMES = {"focal_point": "national focal point", "approver": "national appro
 #: How long a browser stays signed in without signing in again.
 SESSION_HOURS = 12
 MIN_PASSWORD = 10
+#: How many days an API token lasts unless asked otherwise, and at most (0 asks for no end).
+TOKEN_DAYS = 365
+MAX_TOKEN_DAYS = 3650
 
 _hasher = PasswordHasher()
 
@@ -211,14 +215,31 @@ def from_session(engine: sa.Engine, token: str) -> Principal | None:
 # --- API tokens -------------------------------------------------------------------------------------
 
 
-def create_token(engine: sa.Engine, username: str, name: str = "api") -> str:
-    """A new API token for ``username``: returned once, stored as its hash."""
+class IssuedToken(NamedTuple):
+    """A new API token (shown once) and when it stops working (None: when revoked)."""
+
+    value: str
+    expires_at: datetime | None
+
+
+def create_token(engine: sa.Engine, username: str, name: str = "api", days: int = TOKEN_DAYS) -> IssuedToken:
+    """A new API token for ``username``, lasting ``days`` days (0: until revoked): returned once,
+    stored as its hash.
+
+    Raises:
+        InputError: No such user, or ``days`` outside 0 to `MAX_TOKEN_DAYS`.
+    """
+    if not 0 <= days <= MAX_TOKEN_DAYS:
+        raise InputError(f"A token lasts from 1 to {MAX_TOKEN_DAYS} days, or 0 for until it is revoked "
+                         f"(not {days}).")
     token = "tw_" + secrets.token_urlsafe(32)
+    now = _now()
+    expires = now + timedelta(days=days) if days else None
     with engine.begin() as conn:
         _require_user(conn, username)
         conn.execute(api_tokens.insert().values(token_hash=_digest(token), username=username, name=name,
-                                                created_at=_now(), revoked=False))
-    return token
+                                                created_at=now, revoked=False, expires_at=expires))
+    return IssuedToken(token, expires)
 
 
 def revoke_tokens(engine: sa.Engine, username: str) -> int:
@@ -231,11 +252,12 @@ def revoke_tokens(engine: sa.Engine, username: str) -> int:
 
 
 def from_token(engine: sa.Engine, token: str) -> Principal | None:
-    """The person an API token belongs to, if it is live and they are active."""
+    """The person an API token belongs to, if it is live (not revoked, not expired) and they are active."""
     with engine.connect() as conn:
         row = conn.execute(
             sa.select(users.c.username, users.c.role, users.c.country)
             .join_from(api_tokens, users, api_tokens.c.username == users.c.username)
-            .where(api_tokens.c.token_hash == _digest(token), ~api_tokens.c.revoked, users.c.active)
+            .where(api_tokens.c.token_hash == _digest(token), ~api_tokens.c.revoked, users.c.active,
+                   sa.or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > _now()))
         ).first()
     return None if row is None else _principal(row, via_token=True)

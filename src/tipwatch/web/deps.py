@@ -64,7 +64,7 @@ def who(request: Request) -> Principal:
             raise NotSignedIn("Send the API token as 'Authorization: Bearer <token>'.")
         found = auth.from_token(s.store.engine, token.strip())
         if found is None:
-            raise NotSignedIn("The API token is not valid (wrong, revoked, or its user is disabled).")
+            raise NotSignedIn("The API token is not valid (wrong, revoked, expired, or its user is disabled).")
         request.state.principal = found
         return found
     cookie = request.cookies.get(COOKIE)

@@ -8,6 +8,8 @@ Forms post back with the session's CSRF token (`deps.csrf`). Every page asks `ac
 from __future__ import annotations
 
 import json
+import math
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import urlparse
@@ -43,7 +45,8 @@ def _number(value: Any) -> str:
 
 templates.env.filters["spec_json"] = _spec_json
 templates.env.filters["number"] = _number
-templates.env.globals.update(version=__version__, role_names=ROLE_NAMES, csrf_field=CSRF_FIELD)
+templates.env.globals.update(version=__version__, role_names=ROLE_NAMES, csrf_field=CSRF_FIELD,
+                             min_password=auth.MIN_PASSWORD)
 
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200) -> HTMLResponse:
@@ -115,21 +118,40 @@ def login_form(request: Request, next: str = "/"):
 def login(request: Request, username: Annotated[str, Form(max_length=64)],
           password: Annotated[str, Form(max_length=1024)], next: Annotated[str, Form(max_length=2000)] = "/",
           s: Site = Depends(site)):
+    until = audit.sign_in_refused_until(s.store.engine, username[:64])
+    if until is not None:
+        audit.record(s.store.engine, auth.PUBLIC, "login_refused", username[:64], None, client(request))
+        wait = _refused_for(until)
+        error = (f"Too many wrong passwords for this user name: signing in with it is refused for {wait} more "
+                 f"minute{'s' if wait > 1 else ''}. If you have forgotten your password, ask the administrator "
+                 "for a new one.")
+        resp = render(request, "login.html", {"next": _safe_next(next), "error": error}, status_code=429)
+        resp.headers["Retry-After"] = str(wait * 60)
+        return resp
     p = auth.authenticate(s.store.engine, username, password)
     if p is None:
         audit.record(s.store.engine, auth.PUBLIC, "login_failed", username[:64], None, client(request))
         return render(request, "login.html", {"next": _safe_next(next), "error": "Wrong user name or password."},
                       status_code=401)
-    token, _ = auth.start_session(s.store.engine, p.username)
     audit.record(s.store.engine, p, "login", p.username, None, client(request))
     target = _safe_next(next)
     if target == "/":
         target = "/uploads" if p.role in ("focal_point", "approver", "analyst") else "/admin/audit" \
             if p.role == "admin" else "/"
-    resp = _back(target)
+    return _with_session(_back(target), s, p.username)
+
+
+def _with_session(resp: Response, s: Site, username: str) -> Response:
+    """``resp`` with the cookie of a new browser session of ``username``."""
+    token, _ = auth.start_session(s.store.engine, username)
     resp.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=s.secure_cookies,
                     max_age=auth.SESSION_HOURS * 3600, path="/")
     return resp
+
+
+def _refused_for(until: datetime) -> int:
+    """Whole minutes (at least 1) until ``until`` (UTC)."""
+    return max(1, math.ceil((until - datetime.now(UTC).replace(tzinfo=None)).total_seconds() / 60))
 
 
 @router.post("/logout")
@@ -142,6 +164,51 @@ def logout(request: Request, p: Principal = Depends(csrf), s: Site = Depends(sit
     resp = _back("/")
     resp.delete_cookie(COOKIE, path="/")
     return resp
+
+
+# --- One's own account --------------------------------------------------------------------------------
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, changed: bool = False, p: Principal = Depends(signed_in)):
+    return render(request, "account.html", {"changed": changed})
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(request: Request, current_password: Annotated[str, Form(max_length=1024)],
+                    new_password: Annotated[str, Form(max_length=1024)],
+                    new_password_again: Annotated[str, Form(max_length=1024)],
+                    p: Principal = Depends(csrf), s: Site = Depends(site)):
+    """A person changes their own password: the current one first, the new one twice.
+
+    Every other session of theirs ends (as when the administrator sets a password); this browser
+    gets a new one. A wrong current password counts as a wrong password at sign-in.
+    """
+    if not p.signed_in:
+        raise NotSignedIn("Sign in first.")
+    engine = s.store.engine
+
+    def again(error: str, status: int) -> HTMLResponse:
+        return render(request, "account.html", {"error": error}, status_code=status)
+
+    until = audit.sign_in_refused_until(engine, p.username)
+    if until is not None:
+        audit.record(engine, p, "login_refused", p.username, None, client(request))
+        return again(f"Too many wrong passwords for your user name: try again in {_refused_for(until)} minutes.", 429)
+    if auth.authenticate(engine, p.username, current_password) is None:
+        audit.record(engine, p, "login_failed", p.username, {"when": "changing the password"}, client(request))
+        return again("The current password is wrong: nothing was changed.", 400)
+    if new_password != new_password_again:
+        return again("The two new passwords differ: type the same new password twice.", 400)
+    if new_password == current_password:
+        return again("The new password is the current one: choose another.", 400)
+    try:
+        auth.set_password(engine, p.username, new_password)
+    except InputError as exc:
+        return again(str(exc), 400)
+    audit.record(engine, p, "user_changed", p.username, {"password": "changed by the person"}, client(request))
+    resp = _back("/account?changed=true")
+    return resp if p.via_token else _with_session(resp, s, p.username)
 
 
 # --- Uploads and the workflow -----------------------------------------------------------------------
